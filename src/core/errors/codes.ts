@@ -1,0 +1,254 @@
+/**
+ * The one registry of stable error codes. Every code here has a section in docs/errors.md
+ * (test/core/errors-doc.test.ts fails when the two drift apart).
+ *
+ * `fix` is appended to every message carrying the code, so each message says what to do next.
+ */
+export type Retryable = "yes" | "no" | "unknown";
+export type Severity = "error" | "warning";
+
+export interface ErrorCodeSpec {
+  /** One line: what went wrong. */
+  readonly title: string;
+  /** One sentence: what to do about it. */
+  readonly fix: string;
+  readonly severity: Severity;
+  readonly retryable: Retryable;
+}
+
+const input = (title: string, fix: string): ErrorCodeSpec => ({
+  title,
+  fix,
+  severity: "error",
+  retryable: "no",
+});
+const advice = (title: string, fix: string): ErrorCodeSpec => ({
+  title,
+  fix,
+  severity: "warning",
+  retryable: "no",
+});
+
+export const ERROR_CODES = {
+  // --- files ---------------------------------------------------------------------------------------
+  FILE_UNREADABLE: input("The file cannot be opened or read.", "Check the path and the file's permissions."),
+  FILE_UNKNOWN_FORMAT: input(
+    "The file's format cannot be told from its name.",
+    "Name the file *.csv, *.tsv, *.json, *.ndjson or *.jsonl.",
+  ),
+  FILE_EMPTY: input("The file is empty.", "Export the journals again; the file has no bytes."),
+  FILE_NO_DATA: input("The file has a header but no journal lines.", "Add at least one journal line."),
+  FILE_ENCODING_UTF16: input(
+    "The file is UTF-16, not UTF-8.",
+    "Save the file as UTF-8 (with or without BOM).",
+  ),
+  FILE_INVALID_UTF8: input(
+    "The file contains bytes that are not valid UTF-8.",
+    "Save the file as UTF-8; it looks like Latin-1 or Windows-1252 was used.",
+  ),
+  FILE_NUL_BYTE: input(
+    "The file contains a NUL byte.",
+    "Remove the NUL bytes; the file may be binary, truncated or UTF-16.",
+  ),
+
+  // --- CSV structure --------------------------------------------------------------------------------
+  CSV_HEADER_MISSING_COLUMN: input(
+    "A required column is missing from the header row.",
+    "Add the column to the header row; see docs/input-formats.md for the column names.",
+  ),
+  CSV_HEADER_DUPLICATE: input(
+    "Two header cells name the same field.",
+    "Keep one of the two columns (aliases such as Debit and DebitAmount name the same field).",
+  ),
+  CSV_HEADER_UNKNOWN_COLUMN: input(
+    "A header cell names no known field.",
+    "Rename the column to a known field name or remove it; dimensions are written Dim.<Name>.",
+  ),
+  CSV_HEADER_EMPTY: input("A header cell is empty.", "Give every column a name or remove the empty column."),
+  CSV_RAGGED_ROW: input(
+    "A row has a different number of fields than the header.",
+    "Make every row have as many fields as the header; quote fields that contain the delimiter.",
+  ),
+  CSV_UNCLOSED_QUOTE: input(
+    "A quoted field is never closed.",
+    "Close the quoted field with a double quote; write a quote inside a quoted field as two quotes.",
+  ),
+  CSV_BAD_QUOTE: input(
+    "A double quote appears where it cannot be.",
+    'Quote the whole field and double every quote inside it, e.g. "a ""b"" c".',
+  ),
+
+  // --- JSON structure -------------------------------------------------------------------------------
+  JSON_SYNTAX: input("The JSON is not well-formed.", "Fix the JSON syntax at the position given."),
+  JSON_DUPLICATE_KEY: input(
+    "An object names the same property twice.",
+    "Remove one of the two properties; ledger-bridge does not guess which one you meant.",
+  ),
+  JSON_FORBIDDEN_KEY: input(
+    "An object uses a property name reserved by JavaScript.",
+    "Remove the property (__proto__, constructor and prototype are refused).",
+  ),
+  JSON_NUMBER_AMOUNT: input(
+    "An amount is a JSON number.",
+    'Write amounts as JSON strings, e.g. "debit": "1234.56", so no digit is lost to floating point.',
+  ),
+  JSON_WRONG_TYPE: input("A value has the wrong JSON type.", "Use the type given in docs/input-formats.md."),
+  JSON_TOO_DEEP: input(
+    "The JSON nests too deeply.",
+    "Journals nest at most a few levels; flatten the document.",
+  ),
+  JSON_NOT_A_JOURNAL: input(
+    "A top-level JSON value is not a journal object.",
+    "Give an array of journal objects, or one journal object per line (NDJSON).",
+  ),
+
+  // --- fields ----------------------------------------------------------------------------------------
+  FIELD_REQUIRED: input("A required field is empty or missing.", "Fill in the field."),
+  FIELD_UNKNOWN: input("A property names no known field.", "Remove the property or correct its spelling."),
+  FIELD_TOO_LONG: input(
+    "A value is longer than F&O accepts.",
+    "Shorten the value to the maximum length given.",
+  ),
+  FIELD_INVALID_VALUE: input(
+    "A value is not one of the allowed values.",
+    "Use one of the allowed values listed.",
+  ),
+  FIELD_INVISIBLE_CHARACTER: input(
+    "A value contains an invisible, control or direction-changing character.",
+    "Remove the character (often pasted from a web page or a spreadsheet).",
+  ),
+  FIELD_NON_ASCII: input(
+    "An identifier contains a character outside printable ASCII.",
+    "Retype the identifier; a look-alike letter (such as Cyrillic А for Latin A) names a different account.",
+  ),
+  FIELD_HEADER_MISMATCH: input(
+    "Rows of one journal disagree on a journal-level field.",
+    "Give every row of a journal the same dataAreaId, JournalName, Description and JournalBatchNumber.",
+  ),
+  JOURNAL_KEY_INVALID: input(
+    "The journal key has characters or a length that is not allowed.",
+    "Use 1-100 characters from A-Z a-z 0-9 . _ : / -.",
+  ),
+  JOURNAL_KEY_WILDCARD: input(
+    "The journal key contains '*'.",
+    "Remove the '*': F&O treats '*' in a filter as a wildcard, so the key could not be looked up exactly.",
+  ),
+  JOURNAL_KEY_SPLIT: input(
+    "The lines of one journal are not together in the file.",
+    "Sort the file by JournalKey so each journal's lines are consecutive.",
+  ),
+  JOURNAL_KEY_DUPLICATE: input(
+    "Two journals in one file have the same key.",
+    "Give each journal its own key, or merge the two into one journal.",
+  ),
+  JOURNAL_NO_LINES: input("A journal has no lines.", "Add at least one line to the journal."),
+  COMPANY_INVALID: input(
+    "The company (dataAreaId) is not valid.",
+    "Use the 1-4 character company id, e.g. usmf.",
+  ),
+  CURRENCY_UNKNOWN: input(
+    "The currency code is not an ISO 4217 code.",
+    "Use the three-letter ISO 4217 code, e.g. USD, EUR or JPY.",
+  ),
+  LINE_NUMBER_INVALID: input(
+    "The line number is not a positive whole number.",
+    "Use a whole number from 1 to 999999999, or leave it empty to let F&O number the lines.",
+  ),
+  LINE_NUMBER_DUPLICATE: input(
+    "Two lines of one journal have the same line number.",
+    "Give every line its own number, or leave the numbers empty to let F&O assign them.",
+  ),
+  OFFSET_ACCOUNT_INCOMPLETE: input(
+    "An offset account type is given without an offset account.",
+    "Give both OffsetAccountType and OffsetAccountDisplayValue, or neither.",
+  ),
+  EXCHANGE_RATE_INVALID: input(
+    "The exchange rate is not a positive decimal.",
+    "Write the rate as a plain positive decimal with a dot, e.g. 108.25.",
+  ),
+
+  // --- amounts ---------------------------------------------------------------------------------------
+  AMOUNT_MISSING: input(
+    "A line has neither a debit nor a credit.",
+    "Fill in exactly one of the two amounts.",
+  ),
+  AMOUNT_BOTH_SIDES: input(
+    "A line has both a debit and a credit.",
+    "Split it into two lines, or keep one side; one line carries exactly one amount.",
+  ),
+  AMOUNT_NOT_POSITIVE: input(
+    "An amount is zero or negative.",
+    "Write a positive amount; put a negative debit in the credit column instead, and drop zero lines.",
+  ),
+  AMOUNT_SYNTAX: input(
+    "An amount is not a plain decimal number.",
+    "Write the amount as digits with an optional dot and decimals, e.g. 1234.56.",
+  ),
+  AMOUNT_EXPONENT: input(
+    "An amount uses scientific notation.",
+    "Write every digit, e.g. 1000 instead of 1E3 (spreadsheets do this to long numbers; format the column as text).",
+  ),
+  AMOUNT_DECIMAL_COMMA: input(
+    "An amount uses a comma as decimal separator.",
+    "Use a dot as decimal separator, e.g. 1234.56 instead of 1234,56.",
+  ),
+  AMOUNT_THOUSANDS_SEPARATOR: input(
+    "An amount contains thousands separators.",
+    "Remove the separators, e.g. 1234567.89 instead of 1,234,567.89.",
+  ),
+  AMOUNT_NOT_A_NUMBER: input("An amount is NaN or Infinity.", "Write a real amount."),
+  AMOUNT_TOO_MANY_DECIMALS: input(
+    "An amount has more decimals than its currency allows.",
+    "Round the amount to the currency's minor units before export (e.g. 2 for USD, 0 for JPY, 3 for KWD).",
+  ),
+  AMOUNT_TOO_LARGE: input(
+    "An amount has more than 15 integer digits.",
+    "F&O amounts have at most 15 integer digits.",
+  ),
+
+  // --- dates -----------------------------------------------------------------------------------------
+  DATE_INVALID_FORMAT: input(
+    "A date is not written as YYYY-MM-DD.",
+    "Write dates as YYYY-MM-DD, e.g. 2026-11-30; 01/02/2026 could mean two different days.",
+  ),
+  DATE_NOT_A_DAY: input("A date does not exist in the calendar.", "Use a real calendar date."),
+  DATE_OUT_OF_RANGE: input(
+    "A date is outside the range F&O stores.",
+    "Use a date between 1900-01-01 and 2154-12-31.",
+  ),
+
+  // --- accounting rules --------------------------------------------------------------------------------
+  VOUCHER_UNBALANCED: input(
+    "A voucher's debits and credits differ.",
+    "Make the voucher's debits equal its credits in the transaction currency, or give its lines offset accounts.",
+  ),
+  VOUCHER_MULTIPLE_DATES: input(
+    "The lines of one voucher have different dates.",
+    "Give every line of a voucher the same TransDate, or split the lines into separate vouchers.",
+  ),
+  VOUCHER_MIXED_CURRENCIES: input(
+    "One voucher mixes currencies without exchange rates.",
+    "Use one currency per voucher, or give every line of the voucher an exchange rate.",
+  ),
+  INTERCOMPANY_LINE: input(
+    "A line belongs to another company than its journal.",
+    "Put lines of each company in their own journal; the OData journal entities do not support intercompany.",
+  ),
+  VOUCHER_OVER_10_LINES: advice(
+    "A voucher has more than 10 lines.",
+    "Microsoft recommends vouchers of 10 lines or fewer; consider splitting it.",
+  ),
+  JOURNAL_OVER_10000_LINES: advice(
+    "A journal has more than 10,000 lines.",
+    "Microsoft recommends at most 10,000 lines per journal; consider splitting it.",
+  ),
+
+  // --- command line and configuration ---------------------------------------------------------------
+  USAGE: input("The command line is not valid.", "Run ledger-bridge --help for the commands and options."),
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function codeSpec(code: ErrorCode): ErrorCodeSpec {
+  return ERROR_CODES[code];
+}

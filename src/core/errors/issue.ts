@@ -1,0 +1,30 @@
+import { codeSpec, type ErrorCode, type Severity } from "./codes.js";
+
+/** Where in a source a problem sits. `line` and `column` are 1-based. */
+export interface SourceLocation {
+  readonly file?: string;
+  readonly line?: number;
+  /** CSV: the column's position in the header; JSON: the character position in the line. */
+  readonly column?: number;
+  /** The field as the source names it: a CSV header cell, or a JSON path such as `lines[2].debit`. */
+  readonly field?: string;
+}
+
+/** A problem found in input: data, not an exception, so one run can report every problem at once. */
+export interface Issue extends SourceLocation {
+  readonly code: ErrorCode;
+  readonly severity: Severity;
+  /** What is wrong, then what to do. */
+  readonly message: string;
+  readonly journalKey?: string;
+}
+
+/** Builds an issue whose message ends with the registry's fix for its code. */
+export function issue(
+  code: ErrorCode,
+  detail: string,
+  where: SourceLocation & { journalKey?: string } = {},
+): Issue {
+  const spec = codeSpec(code);
+  return { code, severity: spec.severity, message: `${detail} ${spec.fix}`, ...where };
+}

@@ -1,0 +1,69 @@
+/** Opens a journal file and picks its reader from the file name. */
+import { open } from "node:fs/promises";
+import { extname } from "node:path";
+import { InputError } from "../core/errors/bridge-error.js";
+import type { SourceEvent } from "./assemble.js";
+import { readCsv } from "./csv/read.js";
+import { readJson } from "./json/read.js";
+
+export type SourceFormat = "csv" | "json" | "ndjson";
+
+const FORMATS: Record<string, SourceFormat> = {
+  ".csv": "csv",
+  ".tsv": "csv",
+  ".txt": "csv",
+  ".json": "json",
+  ".ndjson": "ndjson",
+  ".jsonl": "ndjson",
+};
+
+function reader(
+  format: SourceFormat,
+  name: string,
+  chunks: AsyncIterable<Buffer>,
+): AsyncGenerator<SourceEvent> {
+  if (format === "csv") return readCsv(name, chunks);
+  return readJson(name, chunks, format === "ndjson" ? "lines" : "document");
+}
+
+export function formatOf(path: string): SourceFormat {
+  const format = FORMATS[extname(path).toLowerCase()];
+  if (format === undefined) {
+    throw new InputError("FILE_UNKNOWN_FORMAT", `Cannot tell the format of ${path} from its name.`);
+  }
+  return format;
+}
+
+/** Reads bigger chunks than the default 64 KiB: fewer string joins in the tokenizers. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Streams the journals and problems of one file. Throws InputError before yielding anything when
+ * the file cannot be opened; content problems are yielded as issues.
+ */
+export async function openJournalFile(path: string): Promise<AsyncGenerator<SourceEvent>> {
+  const format = formatOf(path);
+  try {
+    const handle = await open(path, "r");
+    const stat = await handle.stat();
+    if (stat.isDirectory()) {
+      await handle.close();
+      throw new InputError("FILE_UNREADABLE", `${path} is a directory, not a file.`);
+    }
+    const stream = handle.createReadStream({ highWaterMark: CHUNK_BYTES });
+    return reader(format, path, stream);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? "unknown error";
+    throw new InputError("FILE_UNREADABLE", `Cannot read ${path} (${reason}).`, { cause: error });
+  }
+}
+
+/** The journals of a source given as text (HTTP uploads, tests). */
+export function readJournalText(name: string, text: string | Buffer): AsyncGenerator<SourceEvent> {
+  const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  const chunks = (async function* () {
+    if (bytes.length > 0) yield bytes;
+  })();
+  return reader(formatOf(name), name, chunks);
+}
