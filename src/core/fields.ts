@@ -94,9 +94,16 @@ export function quote(value: string): string {
 
 class FieldReader {
   constructor(
-    private readonly at: Locator,
-    private readonly sink: Issue[],
+    private at: Locator,
+    private sink: Issue[],
   ) {}
+
+  /** Points the reader at another line: one reader serves every line, a million times over. */
+  reset(at: Locator, sink: Issue[]): this {
+    this.at = at;
+    this.sink = sink;
+    return this;
+  }
 
   fail(field: string, code: ErrorCode, detail: string): undefined {
     this.sink.push(issue(code, detail, this.at.at(field)));
@@ -331,6 +338,8 @@ function parseCompany(read: FieldReader, value: string | undefined): string | un
 
 let lastGoodCompany: [string, string] = ["", ""];
 
+const lineReader = new FieldReader({ at: () => ({}) }, []);
+
 /**
  * Parses one line. `journalCompany` is the journal's company, to catch intercompany lines.
  * Returns undefined (with issues in `sink`) when any field is invalid.
@@ -341,7 +350,7 @@ export function parseLine(
   sink: Issue[],
   journalCompany: string | undefined,
 ): JournalLine | undefined {
-  const read = new FieldReader(at, sink);
+  const read = lineReader.reset(at, sink);
   const before = sink.length;
 
   let lineNumber: number | undefined;
@@ -467,6 +476,15 @@ export function parseLine(
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const DIMENSION_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** The few dimension names a source uses, once checked (every line repeats them). */
+const goodDimensionNames = new Set<string>();
+
+function validDimensionName(name: string): boolean {
+  if (goodDimensionNames.has(name)) return true;
+  if (!DIMENSION_NAME.test(name) || name.length > MAX_LENGTH.dimensionName) return false;
+  if (goodDimensionNames.size < 1000) goodDimensionNames.add(name);
+  return true;
+}
 
 function parseDimensions(
   read: FieldReader,
@@ -475,14 +493,23 @@ function parseDimensions(
   if (raw === undefined) return undefined;
   const result: Record<string, string> = {};
   let any = false;
-  for (const [name, value] of Object.entries(raw)) {
-    const field = `dimensions.${name}`;
-    if (!DIMENSION_NAME.test(name) || name.length > MAX_LENGTH.dimensionName) {
-      read.fail(field, "FIELD_INVALID_VALUE", `The dimension name ${quote(name)} is not a valid name.`);
+  for (const name in raw) {
+    const value = raw[name];
+    if (!validDimensionName(name)) {
+      read.fail(
+        `dimensions.${name}`,
+        "FIELD_INVALID_VALUE",
+        `The dimension name ${quote(name)} is not a valid name.`,
+      );
       continue;
     }
     if (!read.present(value)) continue;
-    const checked = read.identifier(field, `Dimension ${name}`, value, MAX_LENGTH.dimensionValue);
+    const checked = read.identifier(
+      `dimensions.${name}`,
+      `Dimension ${name}`,
+      value,
+      MAX_LENGTH.dimensionValue,
+    );
     if (checked !== undefined) {
       result[name] = checked;
       any = true;

@@ -64,9 +64,12 @@ export class JournalBuilder {
     const header = parseHeader(this.rawHeader, this.headerAt, found);
     const key = header?.key ?? this.rawHeader.key;
     const vouchers = checkJournalRules(key ?? "(no key)", this.headerAt, this.entries, found);
-    const issues = [...this.issues, ...this.filterFound(found)].sort(
-      (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
-    );
+    const issues =
+      found.length === 0
+        ? this.issues
+        : [...this.issues, ...this.filterFound(found)].sort(
+            (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+          );
     const valid = header !== undefined && !issues.some((problem) => problem.severity === "error");
     const journal: Journal | undefined = valid
       ? { ...header, lines: this.entries.map((entry) => entry.line as JournalLine) }

@@ -55,19 +55,24 @@ export class CsvTokenizer {
     let pos = 0;
     let line = this.line;
 
-    // Where the next quote and CR sit; a record before both is split with indexOf alone.
-    let nextQuote = s.indexOf('"');
-    let nextCr = s.indexOf("\r");
+    // The next quote, CR, LF and delimiter at or after `pos` (n when there is none), found with
+    // indexOf (native and fast) and refreshed only once `pos` has passed them.
+    let nextQuote = find(s, '"', 0);
+    let nextCr = find(s, "\r", 0);
+    let nextLf = find(s, "\n", 0);
+    let nextDelimiter = find(s, this.delimiterText, 0);
     records: while (pos < n) {
       const recordStart = pos;
       const recordLine = line;
-      const lf = s.indexOf("\n", pos);
-      if (nextQuote >= 0 && nextQuote < pos) nextQuote = s.indexOf('"', pos);
-      if (nextCr >= 0 && nextCr < pos) nextCr = s.indexOf("\r", pos);
-      if (lf >= 0 && (nextQuote < 0 || nextQuote > lf)) {
-        // CRLF is the only CR allowed on the fast path: a lone CR ends a record too.
-        const end = nextCr >= 0 && nextCr === lf - 1 ? lf - 1 : lf;
-        if (nextCr < 0 || nextCr >= end) {
+      if (nextLf < pos) nextLf = find(s, "\n", pos);
+      if (nextQuote < pos) nextQuote = find(s, '"', pos);
+      if (nextCr < pos) nextCr = find(s, "\r", pos);
+      const lf = nextLf;
+      // A whole line without quotes is split with indexOf alone.
+      if (lf < n && nextQuote > lf) {
+        // CRLF is the only CR allowed on this path: a lone CR ends a record too.
+        const end = nextCr === lf - 1 ? lf - 1 : lf;
+        if (nextCr >= end) {
           const fields = splitSimple(s, pos, end, this.delimiterText);
           pos = lf + 1;
           line++;
@@ -135,37 +140,37 @@ export class CsvTokenizer {
             continue;
           }
           if (c !== LF && c !== CR) {
-            out.push({ error: "CSV_BAD_QUOTE", line, column: fields.length });
             const skipped = skipLine(s, pos, final);
             if (skipped < 0) {
               pos = recordStart;
               line = recordLine;
               break records;
             }
+            out.push({ error: "CSV_BAD_QUOTE", line, column: fields.length });
             pos = skipped;
             line++;
             continue records;
           }
         } else {
-          let p = pos;
-          while (p < n) {
-            c = s.charCodeAt(p);
-            if (c === delimiter || c === LF || c === CR || c === QUOTE) break;
-            p++;
-          }
+          if (nextDelimiter < pos) nextDelimiter = find(s, this.delimiterText, pos);
+          if (nextLf < pos) nextLf = find(s, "\n", pos);
+          if (nextCr < pos) nextCr = find(s, "\r", pos);
+          if (nextQuote < pos) nextQuote = find(s, '"', pos);
+          const p = Math.min(nextDelimiter, nextLf, nextCr, nextQuote);
+          c = p < n ? s.charCodeAt(p) : 0;
           if (p >= n && !final) {
             pos = recordStart;
             line = recordLine;
             break records;
           }
           if (p < n && c === QUOTE) {
-            out.push({ error: "CSV_BAD_QUOTE", line, column: fields.length + 1 });
             const skipped = skipLine(s, p, final);
             if (skipped < 0) {
               pos = recordStart;
               line = recordLine;
               break records;
             }
+            out.push({ error: "CSV_BAD_QUOTE", line, column: fields.length + 1 });
             pos = skipped;
             line++;
             continue records;
@@ -202,6 +207,12 @@ export class CsvTokenizer {
     this.line = line;
     return out;
   }
+}
+
+/** indexOf that answers the string's length, not -1, when there is no match. */
+function find(s: string, what: string, from: number): number {
+  const at = s.indexOf(what, from);
+  return at < 0 ? s.length : at;
 }
 
 /** Splits a record that has no quotes and no line break inside. */

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { cli } from "../helpers/cli.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const example = (name: string) => join(ROOT, "examples", name);
+const bad = (name: string) => join(ROOT, "test", "fixtures", "bad", name);
+
+describe("ledger-bridge validate", () => {
+  it("exits 0 for valid files and prints journals, lines, vouchers and totals", async () => {
+    const run = await cli(["validate", example("journals.csv"), example("journals.json")]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /journals\.csv: valid\n {2}2 journals \(2 valid\), 8 lines, 3 vouchers\n {2}USD {2}debit 53330\.62 {2}credit 53241\.12/,
+    );
+    assert.match(run.stdout, /EUR {2}debit 1000\.00 {2}credit 1000\.00/);
+    assert.match(run.stdout, /2 files: 2 valid, 0 invalid/);
+  });
+
+  it("exits 1 for an invalid file and names code, line, column and field", async () => {
+    const run = await cli(["validate", example("invalid/journals-with-errors.csv")]);
+    assert.equal(run.code, 1);
+    assert.match(
+      run.stdout,
+      /AMOUNT_DECIMAL_COMMA line 2, column 7 \(DebitAmount\)\n {6}The debit amount "1\.234,56" uses a decimal comma\. Use a dot/,
+    );
+    assert.match(run.stdout, /VOUCHER_UNBALANCED line 4, column 4 \(Voucher\)/);
+  });
+
+  it("prints one JSON document with --json", async () => {
+    const run = await cli(["validate", "--json", example("journals.json"), bad("unbalanced-voucher.csv")]);
+    assert.equal(run.code, 1);
+    const doc = JSON.parse(run.stdout);
+    assert.equal(doc.valid, false);
+    assert.equal(doc.files.length, 2);
+    assert.deepEqual(
+      { journals: doc.files[0].journals, lines: doc.files[0].lines, errors: doc.files[0].errors },
+      { journals: 2, lines: 6, errors: [] },
+    );
+    assert.deepEqual(doc.files[0].totals.USD, { debit: "25012.40", credit: "25012.40" });
+    const [error] = doc.files[1].errors;
+    assert.deepEqual(
+      { code: error.code, line: error.line, field: error.field },
+      { code: "VOUCHER_UNBALANCED", line: 2, field: "Voucher" },
+    );
+    assert.match(error.message, /debits 100\.00 and credits 99\.99 USD/);
+  });
+
+  it("exits 2 for a file it cannot read, with the code and no stack trace", async () => {
+    const run = await cli(["validate", join(ROOT, "no-such-file.csv")]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /^error FILE_UNREADABLE: Cannot read .*no-such-file\.csv \(ENOENT\)\. Check the path/,
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
+  it("exits 2 for an unknown format, a missing argument and a bad option", async () => {
+    assert.equal((await cli(["validate", "journals.xlsx"])).code, 2);
+    assert.equal((await cli(["validate"])).code, 2);
+    const badOption = await cli(["validate", "--max-issues", "lots", example("journals.csv")]);
+    assert.equal(badOption.code, 2);
+    assert.match(badOption.stderr, /USAGE: --max-issues must be a whole number/);
+    assert.equal((await cli(["frobnicate"])).code, 2);
+  });
+
+  it("caps the listed issues with --max-issues but counts them all", async () => {
+    const file = example("invalid/journals-with-errors.csv");
+    const doc = JSON.parse((await cli(["validate", "--max-issues", "1", "--json", file])).stdout);
+    assert.equal(doc.files[0].errorCount, 3);
+    assert.equal(doc.files[0].errors.length, 1);
+    const text = (await cli(["validate", "--max-issues", "1", file])).stdout;
+    assert.match(text, /… and 2 more \(raise --max-issues to see them\)/);
+  });
+
+  it("colours only on a terminal and never under NO_COLOR", async () => {
+    const file = bad("unbalanced-voucher.csv");
+    assert.match((await cli(["validate", file], { tty: true })).stdout, /\u001b\[31m/);
+    assert.doesNotMatch(
+      (await cli(["validate", file], { tty: true, env: { NO_COLOR: "1" } })).stdout,
+      /\u001b\[/,
+    );
+    assert.doesNotMatch((await cli(["validate", file])).stdout, /\u001b\[/);
+  });
+
+  it("runs as a real process with the documented exit codes", () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args], {
+        encoding: "utf8",
+        cwd: ROOT,
+      });
+    assert.equal(run(["validate", example("journals.csv")]).status, 0);
+    assert.equal(run(["validate", bad("unbalanced-voucher.csv")]).status, 1);
+    const missing = run(["validate", "missing.csv"]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /FILE_UNREADABLE/);
+  });
+});
+
+describe("ledger-bridge start", () => {
+  it("validates the bundled examples and says what to do next", async () => {
+    const run = await cli(["start"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /2 files: 2 valid, 0 invalid/);
+    assert.match(run.stdout, /Next: check your own files/);
+  });
+});
