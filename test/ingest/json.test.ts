@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { JsonParseError, parseJson } from "../../src/ingest/json/parse.js";
+import { JsonParseError, parseJson } from "../../src/common/json.js";
 import { readText } from "../helpers/read.js";
 
 const LINE_1 =

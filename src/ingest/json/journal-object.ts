@@ -2,11 +2,12 @@
  * Turns one parsed JSON value into the raw journal fields the core parses, checking JSON types on
  * the way: amounts must be strings, unknown properties are refused (no mass assignment).
  */
+
+import type { JsonValue, Position } from "../../common/json.js";
 import type { ErrorCode } from "../../core/errors/codes.js";
 import { type Issue, issue, type SourceLocation } from "../../core/errors/issue.js";
 import type { Locator, RawHeader, RawLine } from "../../core/fields.js";
 import type { HeaderField, LineField } from "../../core/journal.js";
-import type { JsonValue, Position } from "./parse.js";
 
 const HEADER_PROPERTIES: ReadonlySet<string> = new Set<HeaderField | "lines">([
   "key",

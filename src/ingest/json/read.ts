@@ -1,10 +1,11 @@
 /** Reads journals from a JSON array or NDJSON stream, one journal in memory at a time. */
+
+import { JsonParseError, parseJson } from "../../common/json.js";
 import { type Issue, issue } from "../../core/errors/issue.js";
 import { JournalBuilder, type SourceEvent } from "../assemble.js";
 import { Utf8Decoder } from "../decode.js";
 import { SourceProblem } from "../problem.js";
 import { journalFromJson } from "./journal-object.js";
-import { JsonParseError, parseJson } from "./parse.js";
 import { type JsonItem, JsonLineSplitter, JsonSplitter } from "./split.js";
 
 function parseIssue(file: string, error: JsonParseError): Issue {

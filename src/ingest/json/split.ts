@@ -3,7 +3,7 @@
  * sequence of top-level values (NDJSON). Each item is handed to the strict parser with its position,
  * so a million-line file never sits in memory whole.
  */
-import { JsonParseError, type Position } from "./parse.js";
+import { JsonParseError, type Position } from "../../common/json.js";
 
 export interface JsonItem extends Position {
   readonly text: string;

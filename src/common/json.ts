@@ -1,7 +1,9 @@
 /**
- * A strict JSON parser for journal documents. Unlike JSON.parse it keeps every number as its source
- * text (so no amount passes through a float), records where each value starts, and refuses duplicate
- * property names, prototype-polluting names and deep nesting.
+ * Strict, lossless JSON for money: a parser that keeps every number as its source text (so no amount
+ * passes through a float), records where each value starts, and refuses duplicate property names,
+ * prototype-polluting names and deep nesting; and a writer that puts exact decimals on the wire as
+ * JSON numbers. Shared infrastructure: the journal readers, the F&O client and the emulator all speak
+ * JSON through this file, and none of them knows the others.
  */
 
 export interface Position {
@@ -229,3 +231,62 @@ const ESCAPES: Record<string, string> = {
   r: "\r",
   t: "\t",
 };
+
+/** The value of a parsed document as plain data: objects without prototype, numbers as their text. */
+export type PlainJson = string | boolean | null | JsonNumberText | PlainJson[] | { [key: string]: PlainJson };
+
+/** A JSON number kept exactly as written. */
+export class JsonNumberText {
+  constructor(readonly raw: string) {}
+  toString(): string {
+    return this.raw;
+  }
+}
+
+export function toPlain(value: JsonValue): PlainJson {
+  switch (value.kind) {
+    case "string":
+    case "boolean":
+      return value.value;
+    case "null":
+      return null;
+    case "number":
+      return new JsonNumberText(value.raw);
+    case "array":
+      return value.items.map(toPlain);
+    case "object": {
+      const out: { [key: string]: PlainJson } = Object.create(null);
+      for (const [key, item] of value.entries) out[key] = toPlain(item);
+      return out;
+    }
+  }
+}
+
+/** Something that writes itself as an exact decimal (big.js values do: `toFixed()`). */
+export interface ExactDecimal {
+  toFixed(): string;
+}
+
+const DECIMAL_MARK = "\u0000dec:";
+
+/**
+ * JSON.stringify, except that exact decimals (big.js values, JsonNumberText) are written as JSON
+ * numbers with every digit, or as strings when `decimalsAsStrings` is set (OData's IEEE754Compatible).
+ */
+export function stringifyJson(
+  value: unknown,
+  options: { decimalsAsStrings?: boolean; isDecimal?: (v: unknown) => v is ExactDecimal } = {},
+): string {
+  const isDecimal = options.isDecimal;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, item: unknown) {
+    const original = key === "" ? item : this[key];
+    if (original instanceof JsonNumberText)
+      return options.decimalsAsStrings ? original.raw : `${DECIMAL_MARK}${original.raw}`;
+    if (isDecimal?.(original)) {
+      const digits = original.toFixed();
+      return options.decimalsAsStrings ? digits : `${DECIMAL_MARK}${digits}`;
+    }
+    return item;
+  });
+  return options.decimalsAsStrings ? text : text.replace(/"\\u0000dec:(-?[0-9.]+)"/g, "$1");
+}

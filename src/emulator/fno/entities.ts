@@ -1,0 +1,214 @@
+/**
+ * The entity sets the emulator serves, with F&O's field names, types and keys. Field lists follow
+ * Microsoft's entity documentation and the CDM entity definitions (../docs/emulator.md lists the
+ * choices made where Microsoft documents nothing).
+ */
+
+export type EnumName = "NoYes" | "LedgerJournalACType";
+export type EdmType =
+  | "Edm.String"
+  | "Edm.Decimal"
+  | "Edm.Int32"
+  | "Edm.Int64"
+  | "Edm.DateTimeOffset"
+  | "Edm.Date"
+  | { readonly enum: EnumName };
+
+export interface FieldDef {
+  readonly name: string;
+  readonly type: EdmType;
+  readonly maxLength?: number;
+  /** Server-assigned: a client may leave it out on create. */
+  readonly generated?: boolean;
+}
+
+export interface EntitySetDef {
+  /** The collection name used in URLs (case-sensitive, as in F&O). */
+  readonly name: string;
+  /** The public entity name (singular). */
+  readonly entityType: string;
+  readonly keys: readonly string[];
+  /** Company-specific sets carry dataAreaId and are filtered to the user's company by default. */
+  readonly companySpecific: boolean;
+  /** Read-only sets refuse POST, PATCH, PUT and DELETE. */
+  readonly readOnly: boolean;
+  readonly fields: readonly FieldDef[];
+  /** Only in some scenarios (the CSRF gateway's flat entity). */
+  readonly scenario?: string;
+}
+
+export const NAMESPACE = "Microsoft.Dynamics.DataEntities";
+
+export const ENUMS: Record<EnumName, ReadonlyArray<readonly [string, number]>> = {
+  NoYes: [
+    ["No", 0],
+    ["Yes", 1],
+  ],
+  LedgerJournalACType: [
+    ["Ledger", 0],
+    ["Cust", 1],
+    ["Vend", 2],
+    ["Project", 3],
+    ["FixedAssets", 5],
+    ["Bank", 6],
+  ],
+};
+
+const s = (name: string, maxLength: number, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: "Edm.String",
+  maxLength,
+  ...extra,
+});
+const d = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: "Edm.Decimal",
+  ...extra,
+});
+const e = (name: string, enumName: EnumName, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: { enum: enumName },
+  ...extra,
+});
+const dataAreaId = s("dataAreaId", 4);
+
+export const ENTITY_SETS: readonly EntitySetDef[] = [
+  {
+    name: "LedgerJournalHeaders",
+    entityType: "LedgerJournalHeader",
+    keys: ["dataAreaId", "JournalBatchNumber"],
+    companySpecific: true,
+    readOnly: false,
+    fields: [
+      dataAreaId,
+      s("JournalBatchNumber", 20, { generated: true }),
+      s("JournalName", 10),
+      s("Description", 60),
+      s("PostingLayer", 20, { generated: true }),
+      e("IsPosted", "NoYes", { generated: true }),
+      d("JournalTotalDebit", { generated: true }),
+      d("JournalTotalCredit", { generated: true }),
+    ],
+  },
+  {
+    name: "LedgerJournalLines",
+    entityType: "LedgerJournalLine",
+    keys: ["dataAreaId", "JournalBatchNumber", "LineNumber"],
+    companySpecific: true,
+    readOnly: false,
+    fields: [
+      dataAreaId,
+      s("JournalBatchNumber", 20),
+      d("LineNumber", { generated: true }),
+      s("Voucher", 20, { generated: true }),
+      { name: "TransDate", type: "Edm.DateTimeOffset" },
+      e("AccountType", "LedgerJournalACType"),
+      s("AccountDisplayValue", 500),
+      e("OffsetAccountType", "LedgerJournalACType"),
+      s("OffsetAccountDisplayValue", 500),
+      d("DebitAmount"),
+      d("CreditAmount"),
+      s("CurrencyCode", 3),
+      d("ExchRate"),
+      s("Text", 60),
+      s("DefaultDimensionDisplayValue", 500),
+    ],
+  },
+  {
+    name: "MainAccounts",
+    entityType: "MainAccount",
+    keys: ["ChartOfAccounts", "MainAccountId"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [
+      s("ChartOfAccounts", 60),
+      s("MainAccountId", 20),
+      s("Name", 60),
+      e("IsSuspended", "NoYes"),
+      e("DoNotAllowManualEntry", "NoYes"),
+    ],
+  },
+  {
+    name: "JournalNames",
+    entityType: "JournalName",
+    keys: ["dataAreaId", "Name"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [dataAreaId, s("Name", 10), s("Description", 60), s("JournalType", 20)],
+  },
+  {
+    name: "Currencies",
+    entityType: "Currency",
+    keys: ["CurrencyCode"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [s("CurrencyCode", 3), s("Name", 60)],
+  },
+  {
+    name: "LegalEntities",
+    entityType: "LegalEntity",
+    keys: ["LegalEntityId"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [s("LegalEntityId", 4), s("Name", 100), s("AccountingCurrency", 3), s("ChartOfAccounts", 60)],
+  },
+  {
+    name: "GeneralJournalAccountEntries",
+    entityType: "GeneralJournalAccountEntry",
+    keys: ["GeneralJournalAccountEntryRecId"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [
+      { name: "GeneralJournalAccountEntryRecId", type: "Edm.Int64" },
+      dataAreaId,
+      s("JournalNumber", 20),
+      s("Voucher", 20),
+      { name: "AccountingDate", type: "Edm.Date" },
+      s("LedgerAccount", 500),
+      s("MainAccount", 20),
+      s("TransactionCurrencyCode", 3),
+      d("TransactionCurrencyAmount"),
+      d("TransactionCurrencyDebitAmount"),
+      d("TransactionCurrencyCreditAmount"),
+      e("IsCredit", "NoYes"),
+      s("Description", 60),
+      s("PostingLayer", 20),
+    ],
+  },
+  {
+    name: "SysAADClients",
+    entityType: "SysAADClient",
+    keys: ["AADClientId"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [s("AADClientId", 36), s("Name", 60), s("UserId", 20)],
+  },
+  {
+    // The original report's flat entity: a custom, writable entity behind a CSRF gateway. Rows file
+    // into LedgerJournalHeaders/LedgerJournalLines, so posting and the ledger work the same way.
+    name: "GeneralJournalAccountEntry",
+    entityType: "GeneralJournalAccountEntryFlat",
+    keys: ["dataAreaId", "JournalBatchNumber", "LineNumber"],
+    companySpecific: true,
+    readOnly: false,
+    scenario: "csrf-gateway",
+    fields: [
+      dataAreaId,
+      s("JournalBatchNumber", 20, { generated: true }),
+      d("LineNumber", { generated: true }),
+      s("JournalName", 10),
+      e("AccountType", "LedgerJournalACType"),
+      s("LedgerAccount", 500),
+      s("TransactionCurrencyCode", 3),
+      d("DebitAmount"),
+      d("CreditAmount"),
+      { name: "TransDate", type: "Edm.DateTimeOffset" },
+      s("Voucher", 20, { generated: true }),
+      s("Text", 60),
+    ],
+  },
+];
+
+export function entitySetsFor(scenario: string): EntitySetDef[] {
+  return ENTITY_SETS.filter((set) => set.scenario === undefined || set.scenario === scenario);
+}
