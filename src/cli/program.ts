@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
+import { registerEmulator } from "./commands/emulator.js";
 import { registerStart } from "./commands/start.js";
 import { registerValidate } from "./commands/validate.js";
 import { type CliIo, EXIT } from "./io.js";
@@ -26,6 +27,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .showHelpAfterError("(run ledger-bridge --help for the commands)");
   registerValidate(program, io, done);
   registerStart(program, io, done);
+  registerEmulator(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

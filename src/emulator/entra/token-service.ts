@@ -54,7 +54,12 @@ export function isEntraPath(path: string): boolean {
   return parts !== undefined && ENTRA_PATHS.has(parts.rest);
 }
 
-type Scope = { readonly resource: string; readonly permissions: string[]; readonly oidc: string[] };
+type Scope = {
+  readonly requested: string;
+  readonly resource: string;
+  readonly permissions: string[];
+  readonly oidc: string[];
+};
 
 export class TokenService {
   constructor(private readonly context: EmulatorContext) {}
@@ -159,7 +164,7 @@ export class TokenService {
     if (normalizeResource(resource) !== this.config.environmentUrl) {
       return EntraErrors.resourceNotFound(resource, this.config.tenantId);
     }
-    return { resource, permissions: permission === ".default" ? FNO_DELEGATED : [permission], oidc };
+    return { requested: scope, resource, permissions: permission === ".default" ? FNO_DELEGATED : [permission], oidc };
   }
 
   /** Authenticates a confidential client by secret or certificate assertion. */
@@ -329,7 +334,7 @@ export class TokenService {
       lifetime,
     );
     const refreshToken = randomBytes(32).toString("base64url");
-    const scopeText = [`${scope.resource}/.default`, ...scope.oidc].join(" ");
+    const scopeText = [scope.requested, ...scope.oidc].join(" ");
     this.context.refreshTokens.set(refreshToken, {
       clientId: app.clientId,
       userObjectId: user.objectId,
@@ -338,10 +343,8 @@ export class TokenService {
     });
     return json(200, {
       token_type: "Bearer",
-      scope: [
-        ...scope.permissions.map((permission) => `${scope.resource}/${permission}`),
-        ...scope.oidc,
-      ].join(" "),
+      // The scopes as requested: MSAL files the token in its cache under them.
+      scope: scopeText,
       expires_in: lifetime,
       ext_expires_in: lifetime,
       access_token: accessToken,
