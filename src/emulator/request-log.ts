@@ -57,7 +57,7 @@ export class RequestLog {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
     if (request.headers.authorization !== undefined) {
-      headers.authorization = String(request.headers.authorization).split(" ")[0] + " [redacted]";
+      headers.authorization = `${String(request.headers.authorization).split(" ")[0]} [redacted]`;
     }
     const csrf = request.headers["x-csrf-token"];
     const entry: LoggedRequest = {

@@ -19,25 +19,41 @@ const clientCredentials = (overrides: Record<string, string> = {}) => ({
 });
 
 /** Asserts an Entra-shaped error with the given status, OAuth error and AADSTS code. */
-async function expectAadError(answer: Promise<{ status: number; json(): any }>, status: number, error: string, code: number) {
+async function expectAadError(
+  answer: Promise<{ status: number; json(): any }>,
+  status: number,
+  error: string,
+  code: number,
+) {
   const result = await answer;
   assert.equal(result.status, status);
   const body = result.json();
   assert.equal(body.error, error);
   assert.deepEqual(body.error_codes, [code]);
-  assert.match(body.error_description, new RegExp(`^AADSTS${code}: .+ Trace ID: [0-9a-f-]{36} Correlation ID: [0-9a-f-]{36} Timestamp: `));
+  assert.match(
+    body.error_description,
+    new RegExp(`^AADSTS${code}: .+ Trace ID: [0-9a-f-]{36} Correlation ID: [0-9a-f-]{36} Timestamp: `),
+  );
   assert.match(body.trace_id, /^[0-9a-f-]{36}$/);
   return body;
 }
 
 describe("Entra ID token service: discovery and token shapes", () => {
   it("builds discovery URLs from the Host header, as MSAL requires", async () => {
-    const viaLocalhost = await call(emulator, "GET", `/${emulator.tenantId}/v2.0/.well-known/openid-configuration`, {
-      headers: { host: `localhost:${new URL(emulator.d365Url).port}` },
-    });
+    const viaLocalhost = await call(
+      emulator,
+      "GET",
+      `/${emulator.tenantId}/v2.0/.well-known/openid-configuration`,
+      {
+        headers: { host: `localhost:${new URL(emulator.d365Url).port}` },
+      },
+    );
     const doc = viaLocalhost.json();
     assert.equal(doc.issuer, `https://localhost:${new URL(emulator.d365Url).port}/${emulator.tenantId}/v2.0`);
-    assert.equal(doc.token_endpoint, `https://localhost:${new URL(emulator.d365Url).port}/${emulator.tenantId}/oauth2/v2.0/token`);
+    assert.equal(
+      doc.token_endpoint,
+      `https://localhost:${new URL(emulator.d365Url).port}/${emulator.tenantId}/oauth2/v2.0/token`,
+    );
     assert.ok(doc.device_authorization_endpoint.endsWith("/oauth2/v2.0/devicecode"));
     const keys = (await call(emulator, "GET", `/${emulator.tenantId}/discovery/v2.0/keys`)).json();
     assert.equal(keys.keys[0].kty, "RSA");
@@ -50,7 +66,12 @@ describe("Entra ID token service: discovery and token shapes", () => {
     assert.equal(v2.token_type, "Bearer");
     const v1 = await tokenRequest(
       emulator,
-      { grant_type: "client_credentials", client_id: emulator.clientId, client_secret: emulator.clientSecret, resource: emulator.d365Url },
+      {
+        grant_type: "client_credentials",
+        client_id: emulator.clientId,
+        client_secret: emulator.clientSecret,
+        resource: emulator.d365Url,
+      },
       `/${emulator.tenantId}/oauth2/token`,
     );
     const body = v1.json();
@@ -62,7 +83,9 @@ describe("Entra ID token service: discovery and token shapes", () => {
   });
 
   it("puts the scope minus /.default in aud verbatim, so a trailing slash or capitals reach F&O as they were asked", async () => {
-    const slash = (await tokenRequest(emulator, clientCredentials({ scope: `${emulator.d365Url}//.default` }))).json();
+    const slash = (
+      await tokenRequest(emulator, clientCredentials({ scope: `${emulator.d365Url}//.default` }))
+    ).json();
     assert.equal(decodeJwt(slash.access_token).aud, `${emulator.d365Url}/`);
     const upper = emulator.d365Url.replace("https://", "HTTPS://");
     const capitals = (await tokenRequest(emulator, clientCredentials({ scope: `${upper}/.default` }))).json();
@@ -76,7 +99,9 @@ describe("Entra ID token service: discovery and token shapes", () => {
       appRoles: ["Odata.ReadWrite"],
       hasServicePrincipal: false,
     });
-    const token = (await tokenRequest(emulator, clientCredentials({ client_id: clientId, client_secret: "s3cret" }))).json();
+    const token = (
+      await tokenRequest(emulator, clientCredentials({ client_id: clientId, client_secret: "s3cret" }))
+    ).json();
     const claims = decodeJwt(token.access_token);
     assert.deepEqual(claims.roles, ["Odata.ReadWrite"]);
     assert.equal(claims.oid, undefined);
@@ -85,12 +110,24 @@ describe("Entra ID token service: discovery and token shapes", () => {
 
 describe("Entra ID token service: errors with the real AADSTS codes", () => {
   it("7000215 for a wrong secret", () =>
-    expectAadError(tokenRequest(emulator, clientCredentials({ client_secret: "wrong" })), 401, "invalid_client", 7000215));
+    expectAadError(
+      tokenRequest(emulator, clientCredentials({ client_secret: "wrong" })),
+      401,
+      "invalid_client",
+      7000215,
+    ));
 
   it("7000222 for an expired secret", async () => {
     const clientId = "33333333-4444-4555-8666-777777777777";
-    await emulator.admin.call("PUT", `entra/apps/${clientId}`, { secrets: [{ value: "old", expiresAt: 1_600_000_000 }] });
-    await expectAadError(tokenRequest(emulator, clientCredentials({ client_id: clientId, client_secret: "old" })), 401, "invalid_client", 7000222);
+    await emulator.admin.call("PUT", `entra/apps/${clientId}`, {
+      secrets: [{ value: "old", expiresAt: 1_600_000_000 }],
+    });
+    await expectAadError(
+      tokenRequest(emulator, clientCredentials({ client_id: clientId, client_secret: "old" })),
+      401,
+      "invalid_client",
+      7000222,
+    );
   });
 
   it("700016 for an unknown application", () =>
@@ -111,26 +148,41 @@ describe("Entra ID token service: errors with the real AADSTS codes", () => {
 
   it("500011 for a resource the tenant does not know (a misspelt environment URL)", async () => {
     const body = await expectAadError(
-      tokenRequest(emulator, clientCredentials({ scope: "https://contoso-prod.operations.dynamics.com/.default" })),
+      tokenRequest(
+        emulator,
+        clientCredentials({ scope: "https://contoso-prod.operations.dynamics.com/.default" }),
+      ),
       400,
       "invalid_resource",
       500011,
     );
-    assert.match(body.error_description, /resource principal named https:\/\/contoso-prod\.operations\.dynamics\.com was not found/);
+    assert.match(
+      body.error_description,
+      /resource principal named https:\/\/contoso-prod\.operations\.dynamics\.com was not found/,
+    );
   });
 
   it("70011 for a scope that is not resource/.default in the client credentials flow", () =>
-    expectAadError(tokenRequest(emulator, clientCredentials({ scope: `${emulator.d365Url}/Odata.FullAccess` })), 400, "invalid_scope", 70011));
+    expectAadError(
+      tokenRequest(emulator, clientCredentials({ scope: `${emulator.d365Url}/Odata.FullAccess` })),
+      400,
+      "invalid_scope",
+      70011,
+    ));
 
   it("65001 when the user or an administrator has not consented", async () => {
     const clientId = "44444444-5555-4666-8777-888888888888";
     await emulator.admin.call("PUT", `entra/apps/${clientId}`, { publicClient: true, consented: false });
     const start = await call(emulator, "POST", `/${emulator.tenantId}/oauth2/v2.0/devicecode`, {
-      body: new URLSearchParams({ client_id: clientId, scope: `${emulator.d365Url}/.default offline_access` }).toString(),
+      body: new URLSearchParams({
+        client_id: clientId,
+        scope: `${emulator.d365Url}/.default offline_access`,
+      }).toString(),
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     const { device_code: deviceCode, user_code: userCode } = start.json();
-    const poll = () => tokenRequest(emulator, { grant_type: "device_code", client_id: clientId, device_code: deviceCode });
+    const poll = () =>
+      tokenRequest(emulator, { grant_type: "device_code", client_id: clientId, device_code: deviceCode });
     await expectAadError(poll(), 400, "authorization_pending", 70016);
     await emulator.admin.approveDeviceCode(userCode);
     await expectAadError(poll(), 400, "invalid_grant", 65001);
@@ -151,5 +203,10 @@ describe("Entra ID token service: errors with the real AADSTS codes", () => {
     ));
 
   it("refuses grants it does not know", () =>
-    expectAadError(tokenRequest(emulator, clientCredentials({ grant_type: "password" })), 400, "unsupported_grant_type", 70003));
+    expectAadError(
+      tokenRequest(emulator, clientCredentials({ grant_type: "password" })),
+      400,
+      "unsupported_grant_type",
+      70003,
+    ));
 });

@@ -21,13 +21,20 @@ const local = () => ({
 });
 
 const tokenRequests = async (since: number) =>
-  (await emulator.admin.requests(since)).filter((entry) => entry.kind === "entra" && entry.path.includes("/token"));
+  (await emulator.admin.requests(since)).filter(
+    (entry) => entry.kind === "entra" && entry.path.includes("/token"),
+  );
 const lastSeq = async () => (await emulator.admin.requests()).at(-1)?.seq ?? 0;
 
 describe("the real @azure/identity against the emulated Entra ID", () => {
   it("ClientSecretCredential gets a token for F&O, and the second call is served from its cache", async () => {
     const since = await lastSeq();
-    const credential = new ClientSecretCredential(emulator.tenantId, emulator.clientId, emulator.clientSecret, local());
+    const credential = new ClientSecretCredential(
+      emulator.tenantId,
+      emulator.clientId,
+      emulator.clientSecret,
+      local(),
+    );
     const first = await credential.getToken(`${emulator.d365Url}/.default`);
     const second = await credential.getToken(`${emulator.d365Url}/.default`);
     assert.equal(second.token, first.token);
@@ -49,15 +56,28 @@ describe("the real @azure/identity against the emulated Entra ID", () => {
   it("ClientCertificateCredential signs an assertion the emulator verifies against the uploaded certificate", async () => {
     const { certPem, keyPem } = clientCertificate();
     const clientId = "11111111-2222-4333-8444-555555555555";
-    await emulator.admin.call("PUT", `entra/apps/${clientId}`, { displayName: "cert app", certificates: [certPem] });
-    const credential = new ClientCertificateCredential(emulator.tenantId, clientId, { certificate: `${keyPem}${certPem}` }, local());
+    await emulator.admin.call("PUT", `entra/apps/${clientId}`, {
+      displayName: "cert app",
+      certificates: [certPem],
+    });
+    const credential = new ClientCertificateCredential(
+      emulator.tenantId,
+      clientId,
+      { certificate: `${keyPem}${certPem}` },
+      local(),
+    );
     const token = await credential.getToken(`${emulator.d365Url}/.default`);
     const claims = decodeJwt(token.token);
     assert.equal(claims.appid, clientId);
     assert.equal(claims.appidacr, "2", "certificate authentication");
 
     const stranger = clientCertificate("not uploaded");
-    const refused = new ClientCertificateCredential(emulator.tenantId, clientId, { certificate: `${stranger.keyPem}${stranger.certPem}` }, local());
+    const refused = new ClientCertificateCredential(
+      emulator.tenantId,
+      clientId,
+      { certificate: `${stranger.keyPem}${stranger.certPem}` },
+      local(),
+    );
     await assert.rejects(refused.getToken(`${emulator.d365Url}/.default`), /AADSTS700027/);
   });
 
@@ -84,7 +104,12 @@ describe("the real @azure/identity against the emulated Entra ID", () => {
   });
 
   it("wrong secret fails with AADSTS7000215 in the library's error", async () => {
-    const credential = new ClientSecretCredential(emulator.tenantId, emulator.clientId, "not-the-secret", local());
+    const credential = new ClientSecretCredential(
+      emulator.tenantId,
+      emulator.clientId,
+      "not-the-secret",
+      local(),
+    );
     await assert.rejects(credential.getToken(`${emulator.d365Url}/.default`), /AADSTS7000215/);
   });
 });
@@ -115,10 +140,17 @@ describe("the real @azure/msal-node against the emulated Entra ID", () => {
 });
 
 /** A network module for msal-node that trusts the emulator's CA. */
-async function send(url: string, method: "GET" | "POST", options?: { headers?: Record<string, string>; body?: string }) {
+async function send(
+  url: string,
+  method: "GET" | "POST",
+  options?: { headers?: Record<string, string>; body?: string },
+) {
   const answer = await call(emulator, method, url, {
     ...(options?.body === undefined ? {} : { body: options.body }),
-    headers: { ...options?.headers, ...(method === "POST" ? { "content-type": "application/x-www-form-urlencoded;charset=utf-8" } : {}) },
+    headers: {
+      ...options?.headers,
+      ...(method === "POST" ? { "content-type": "application/x-www-form-urlencoded;charset=utf-8" } : {}),
+    },
   });
   return { status: answer.status, headers: answer.headers as Record<string, string>, body: answer.json() };
 }

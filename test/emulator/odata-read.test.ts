@@ -7,12 +7,19 @@ import { appToken, call, startTestEmulator } from "../helpers/emulator.js";
 let emulator: RunningEmulator;
 let token: string;
 
-const get = (path: string, headers: Record<string, string> = {}) => call(emulator, "GET", path, { token, headers });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  call(emulator, "GET", path, { token, headers });
 const filter = (set: string, expression: string, extra = "") =>
   get(`/data/${set}?$filter=${encodeURIComponent(expression)}${extra}`);
 const descriptions = (answer: { json(): any }) => answer.json().value.map((row: any) => row.Description);
 
-const DESCRIPTIONS = ["Payroll November", "Payroll December", "O'Brien & Sons", "rent * march", "Invoices 2026/11#7?x&$expand=y"];
+const DESCRIPTIONS = [
+  "Payroll November",
+  "Payroll December",
+  "O'Brien & Sons",
+  "rent * march",
+  "Invoices 2026/11#7?x&$expand=y",
+];
 
 before(async () => {
   emulator = await startTestEmulator();
@@ -36,10 +43,22 @@ describe("OData service document and $metadata", () => {
   it("lists the entity sets in the service document", async () => {
     const doc = (await get("/data")).json();
     const names = doc.value.map((entry: any) => entry.name);
-    for (const set of ["LedgerJournalHeaders", "LedgerJournalLines", "MainAccounts", "JournalNames", "Currencies", "LegalEntities", "GeneralJournalAccountEntries", "SysAADClients"]) {
+    for (const set of [
+      "LedgerJournalHeaders",
+      "LedgerJournalLines",
+      "MainAccounts",
+      "JournalNames",
+      "Currencies",
+      "LegalEntities",
+      "GeneralJournalAccountEntries",
+      "SysAADClients",
+    ]) {
       assert.ok(names.includes(set), `${set} in the service document`);
     }
-    assert.ok(!names.includes("GeneralJournalAccountEntry"), "the flat entity exists only behind the CSRF gateway");
+    assert.ok(
+      !names.includes("GeneralJournalAccountEntry"),
+      "the flat entity exists only behind the CSRF gateway",
+    );
   });
 
   it("serves CSDL that a third-party OData metadata parser reads, with F&O's keys and types", async () => {
@@ -63,27 +82,43 @@ describe("OData service document and $metadata", () => {
 
 describe("OData queries", () => {
   it("filters with eq, ne, and, or, not and parentheses, case-insensitively like F&O's collation", async () => {
-    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq 'PAYROLL NOVEMBER'")), ["Payroll November"]);
+    assert.deepEqual(
+      descriptions(await filter("LedgerJournalHeaders", "Description eq 'PAYROLL NOVEMBER'")),
+      ["Payroll November"],
+    );
     const either = descriptions(
-      await filter("LedgerJournalHeaders", "(Description eq 'Payroll November' or Description eq 'Payroll December') and not (Description eq 'Payroll December')"),
+      await filter(
+        "LedgerJournalHeaders",
+        "(Description eq 'Payroll November' or Description eq 'Payroll December') and not (Description eq 'Payroll December')",
+      ),
     );
     assert.deepEqual(either, ["Payroll November"]);
-    assert.equal((await filter("LedgerJournalHeaders", "Description ne 'Payroll November'")).json().value.length, DESCRIPTIONS.length - 1);
+    assert.equal(
+      (await filter("LedgerJournalHeaders", "Description ne 'Payroll November'")).json().value.length,
+      DESCRIPTIONS.length - 1,
+    );
   });
 
   it("treats * in an eq string as a wildcard, as F&O does", async () => {
-    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq 'Payroll*'", "&$orderby=Description")), [
-      "Payroll December",
+    assert.deepEqual(
+      descriptions(
+        await filter("LedgerJournalHeaders", "Description eq 'Payroll*'", "&$orderby=Description"),
+      ),
+      ["Payroll December", "Payroll November"],
+    );
+    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq '*NOVEMBER'")), [
       "Payroll November",
     ]);
-    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq '*NOVEMBER'")), ["Payroll November"]);
   });
 
   it("parses '' escapes exactly and finds only the literal record", async () => {
-    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq 'O''Brien & Sons'")), ["O'Brien & Sons"]);
-    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq 'Invoices 2026/11#7?x&$expand=y'")), [
-      "Invoices 2026/11#7?x&$expand=y",
+    assert.deepEqual(descriptions(await filter("LedgerJournalHeaders", "Description eq 'O''Brien & Sons'")), [
+      "O'Brien & Sons",
     ]);
+    assert.deepEqual(
+      descriptions(await filter("LedgerJournalHeaders", "Description eq 'Invoices 2026/11#7?x&$expand=y'")),
+      ["Invoices 2026/11#7?x&$expand=y"],
+    );
     const injection = await filter("LedgerJournalHeaders", "Description eq ''' or 1 eq 1 or '''");
     assert.equal(injection.status, 200);
     assert.deepEqual(injection.json().value, []);
@@ -109,7 +144,9 @@ describe("OData queries", () => {
   });
 
   it("applies $select, $orderby, $top, $skip and $count", async () => {
-    const answer = await get("/data/LedgerJournalHeaders?$select=Description,JournalBatchNumber&$orderby=Description desc&$top=2&$skip=1&$count=true");
+    const answer = await get(
+      "/data/LedgerJournalHeaders?$select=Description,JournalBatchNumber&$orderby=Description desc&$top=2&$skip=1&$count=true",
+    );
     const body = answer.json();
     assert.equal(body["@odata.count"], DESCRIPTIONS.length);
     assert.deepEqual(Object.keys(body.value[0]).sort(), ["@odata.etag", "Description", "JournalBatchNumber"]);
@@ -140,7 +177,10 @@ describe("OData queries", () => {
         if (next !== undefined) assert.ok(next.startsWith(`${emulator.d365Url}/data/LedgerJournalHeaders?`));
       }
       assert.equal(pages, 3);
-      assert.deepEqual(seen, [...DESCRIPTIONS].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
+      assert.deepEqual(
+        seen,
+        [...DESCRIPTIONS].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)),
+      );
     } finally {
       await emulator.admin.configure({ pageSize: 10_000 });
     }
@@ -148,7 +188,9 @@ describe("OData queries", () => {
 
   it("reads an entity by its full key, with %2F-encoded key values", async () => {
     const [first] = (await filter("LedgerJournalHeaders", "Description eq 'Payroll November'")).json().value;
-    const one = await get(`/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${encodeURIComponent(first.JournalBatchNumber)}')`);
+    const one = await get(
+      `/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${encodeURIComponent(first.JournalBatchNumber)}')`,
+    );
     assert.equal(one.status, 200);
     assert.equal(one.json().Description, "Payroll November");
     const partial = await get(`/data/LedgerJournalHeaders(JournalBatchNumber='${first.JournalBatchNumber}')`);
@@ -178,10 +220,19 @@ describe("OData queries", () => {
     assert.ok(accounts.length >= 40);
     assert.equal(accounts.filter((row: any) => row.IsSuspended === "Yes").length, 1);
     assert.equal(accounts.filter((row: any) => row.DoNotAllowManualEntry === "Yes").length, 1);
-    const currencies = (await get("/data/Currencies?$orderby=CurrencyCode")).json().value.map((row: any) => row.CurrencyCode);
+    const currencies = (await get("/data/Currencies?$orderby=CurrencyCode"))
+      .json()
+      .value.map((row: any) => row.CurrencyCode);
     assert.deepEqual(currencies, ["EUR", "GBP", "JPY", "USD"]);
-    const names = (await get("/data/JournalNames")).json().value.map((row: any) => row.Name).sort();
+    const names = (await get("/data/JournalNames"))
+      .json()
+      .value.map((row: any) => row.Name)
+      .sort();
     assert.deepEqual(names, ["GenJrn", "Payroll"]);
-    assert.equal((await get("/data/SysAADClients")).status, 403, "the Accountant role cannot read the Entra applications list");
+    assert.equal(
+      (await get("/data/SysAADClients")).status,
+      403,
+      "the Accountant role cannot read the Entra applications list",
+    );
   });
 });

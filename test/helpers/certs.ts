@@ -2,7 +2,10 @@ import { generateKeyPairSync } from "node:crypto";
 import forge from "node-forge";
 
 /** A self-signed client certificate and its key, as an app registration's uploaded certificate. */
-export function clientCertificate(commonName = "ledger-bridge-test-client"): { certPem: string; keyPem: string } {
+export function clientCertificate(commonName = "ledger-bridge-test-client"): {
+  certPem: string;
+  keyPem: string;
+} {
   const { privateKey } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
     privateKeyEncoding: { type: "pkcs8", format: "pem" },

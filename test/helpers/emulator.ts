@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../..
 
 /** One data directory per test process: the CA and keys are made once, as a developer's would be. */
 export const TEST_DATA_DIR = join(tmpdir(), `ledger-bridge-test-${process.pid}`);
+process.once("exit", () => rmSync(TEST_DATA_DIR, { recursive: true, force: true }));
 
 export function startTestEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({ dataDir: TEST_DATA_DIR, ...options });
@@ -24,7 +25,12 @@ export function call(
   emulator: RunningEmulator,
   method: string,
   path: string,
-  options: { token?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {},
+  options: {
+    token?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    timeoutMs?: number;
+  } = {},
 ): Promise<HttpAnswer> {
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   return new Promise((resolve, reject) => {
@@ -47,7 +53,12 @@ export function call(
         res.on("error", reject);
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            json: () => JSON.parse(text),
+          });
         });
       },
     );
@@ -58,7 +69,11 @@ export function call(
 }
 
 /** Posts a form to the emulated token service. */
-export function tokenRequest(emulator: RunningEmulator, form: Record<string, string>, path = `/${emulator.tenantId}/oauth2/v2.0/token`) {
+export function tokenRequest(
+  emulator: RunningEmulator,
+  form: Record<string, string>,
+  path = `/${emulator.tenantId}/oauth2/v2.0/token`,
+) {
   return call(emulator, "POST", path, {
     body: new URLSearchParams(form).toString(),
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -66,7 +81,10 @@ export function tokenRequest(emulator: RunningEmulator, form: Record<string, str
 }
 
 /** An app-only token for the demo application, by a raw client-credentials request. */
-export async function appToken(emulator: RunningEmulator, scope = `${emulator.d365Url}/.default`): Promise<string> {
+export async function appToken(
+  emulator: RunningEmulator,
+  scope = `${emulator.d365Url}/.default`,
+): Promise<string> {
   const answer = await tokenRequest(emulator, {
     grant_type: "client_credentials",
     client_id: emulator.clientId,
@@ -81,7 +99,11 @@ export async function appToken(emulator: RunningEmulator, scope = `${emulator.d3
  * Mints a token with any claims, signed with the emulator's own key (as Azurite's tests mint theirs):
  * for the cases the token service would never issue (another tenant, no oid, expired).
  */
-export async function mintToken(emulator: RunningEmulator, claims: JWTPayload, lifetimeSeconds = 3600): Promise<string> {
+export async function mintToken(
+  emulator: RunningEmulator,
+  claims: JWTPayload,
+  lifetimeSeconds = 3600,
+): Promise<string> {
   const key = await importPKCS8(readFileSync(join(TEST_DATA_DIR, "token-signing-key.pem"), "utf8"), "RS256");
   const now = Math.floor(Date.now() / 1000);
   const base = {
@@ -92,7 +114,8 @@ export async function mintToken(emulator: RunningEmulator, claims: JWTPayload, l
     oid: "00000000-0000-4000-8000-000000000001",
     idtyp: "app",
   };
-  const kid = (await (await call(emulator, "GET", `/${emulator.tenantId}/discovery/v2.0/keys`)).json()).keys[0].kid;
+  const kid = (await (await call(emulator, "GET", `/${emulator.tenantId}/discovery/v2.0/keys`)).json())
+    .keys[0].kid;
   return new SignJWT({ ...base, ...claims })
     .setProtectedHeader({ alg: "RS256", typ: "JWT", kid })
     .setIssuedAt(now)

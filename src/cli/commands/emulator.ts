@@ -13,7 +13,8 @@ export interface EmulatorFlags {
 
 function wholeNumber(flag: string, value: string | undefined, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) > max) throw new UsageError("USAGE", `${flag} must be a whole number from 0 to ${max}.`);
+  if (!/^\d+$/.test(value) || Number(value) > max)
+    throw new UsageError("USAGE", `${flag} must be a whole number from 0 to ${max}.`);
   return Number(value);
 }
 
@@ -58,7 +59,9 @@ export async function runEmulator(flags: EmulatorFlags, io: CliIo, stop: Promise
       ["CA certificate", info.caCertPath],
       ["Admin API", `${info.adminUrl} (header x-emulator-key: ${info.adminKey})`],
     ];
-    io.stdout.write(`${style.bold("ledger-bridge emulator")} of F&O and Entra ID is running (scenario: ${scenario}).\n`);
+    io.stdout.write(
+      `${style.bold("ledger-bridge emulator")} of F&O and Entra ID is running (scenario: ${scenario}).\n`,
+    );
     for (const [label, value] of rows) io.stdout.write(`  ${label.padEnd(20)} ${value}\n`);
     io.stdout.write(
       `\nTrust its certificate: NODE_EXTRA_CA_CERTS=${info.caCertPath} (or pass the CA to your credential).\n` +

@@ -164,7 +164,12 @@ export class TokenService {
     if (normalizeResource(resource) !== this.config.environmentUrl) {
       return EntraErrors.resourceNotFound(resource, this.config.tenantId);
     }
-    return { requested: scope, resource, permissions: permission === ".default" ? FNO_DELEGATED : [permission], oidc };
+    return {
+      requested: scope,
+      resource,
+      permissions: permission === ".default" ? FNO_DELEGATED : [permission],
+      oidc,
+    };
   }
 
   /** Authenticates a confidential client by secret or certificate assertion. */

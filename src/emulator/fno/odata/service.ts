@@ -153,10 +153,11 @@ export class ODataService {
     if ("status" in target) return target;
     try {
       if (op.method === "GET") return this.read(op, principal, target);
+      // Read-only is a property of the entity, whatever the caller's roles.
+      if (target.def.readOnly) return FnoErrors.methodNotAllowed(op.method, target.def.name);
       if (!canAccess(principal, target.def.name, "write")) {
         return FnoErrors.forbidden(`write to '${target.def.name}' (user ${principal.user.userId})`);
       }
-      if (target.def.readOnly) return FnoErrors.methodNotAllowed(op.method, target.def.name);
       if (op.method === "POST" && target.key === undefined) return this.create(op, principal, target.def, tx);
       if (target.key === undefined) return FnoErrors.methodNotAllowed(op.method, target.def.name);
       if (op.method === "PATCH" || op.method === "PUT" || op.method === "MERGE")
