@@ -4,6 +4,13 @@ export { ERROR_CODES, type ErrorCode, type Retryable } from "./core/errors/codes
 export type { Issue, SourceLocation } from "./core/errors/issue.js";
 export type { AccountType, Journal, JournalLine } from "./core/journal.js";
 export type { Amount } from "./core/money.js";
+export {
+  type EmulatorOptions,
+  type RunningEmulator,
+  SCENARIOS,
+  type ScenarioName,
+  startEmulator,
+} from "./emulator/index.js";
 export type { JournalRead, SourceEvent } from "./ingest/assemble.js";
 export { type FileReport, validateFile } from "./ingest/report.js";
 export { openJournalFile, readJournalText } from "./ingest/source.js";

@@ -210,3 +210,81 @@ describe("Entra ID token service: errors with the real AADSTS codes", () => {
       70003,
     ));
 });
+
+describe("Entra ID token service: user grants", () => {
+  it("authorization code with PKCE, then refresh_token, each issuing a user token for F&O", async () => {
+    const verifier = "a-verifier-of-enough-length-to-be-valid-0123456789";
+    const { createHash } = await import("node:crypto");
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    const authorize = await call(
+      emulator,
+      "GET",
+      `/${emulator.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams({
+        client_id: emulator.publicClientId,
+        redirect_uri: "http://localhost",
+        scope: `${emulator.d365Url}/.default offline_access`,
+        state: "xyz",
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        login_hint: "accountant@contoso.onmicrosoft.com",
+      })}`,
+    );
+    assert.equal(authorize.status, 302);
+    const location = new URL(String(authorize.headers.location));
+    assert.equal(location.searchParams.get("state"), "xyz");
+    const code = location.searchParams.get("code") ?? "";
+    const wrongVerifier = await tokenRequest(emulator, {
+      grant_type: "authorization_code",
+      client_id: emulator.publicClientId,
+      code,
+      redirect_uri: "http://localhost",
+      code_verifier: "not-the-verifier",
+    });
+    assert.equal(wrongVerifier.status, 400);
+    const authorize2 = await call(
+      emulator,
+      "GET",
+      `/${emulator.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams({
+        client_id: emulator.publicClientId,
+        redirect_uri: "http://localhost",
+        scope: `${emulator.d365Url}/.default offline_access`,
+        code_challenge: challenge,
+      })}`,
+    );
+    const code2 = new URL(String(authorize2.headers.location)).searchParams.get("code") ?? "";
+    const redeemed = await tokenRequest(emulator, {
+      grant_type: "authorization_code",
+      client_id: emulator.publicClientId,
+      code: code2,
+      redirect_uri: "http://localhost",
+      code_verifier: verifier,
+    });
+    assert.equal(redeemed.status, 200, redeemed.body);
+    const tokens = redeemed.json();
+    assert.equal(decodeJwt(tokens.access_token).upn, "accountant@contoso.onmicrosoft.com");
+    const refreshed = await tokenRequest(emulator, {
+      grant_type: "refresh_token",
+      client_id: emulator.publicClientId,
+      refresh_token: tokens.refresh_token,
+      scope: `${emulator.d365Url}/.default offline_access`,
+    });
+    assert.equal(refreshed.status, 200);
+    assert.notEqual(refreshed.json().access_token, tokens.access_token);
+    const reused = await tokenRequest(emulator, {
+      grant_type: "refresh_token",
+      client_id: emulator.publicClientId,
+      refresh_token: tokens.refresh_token,
+    });
+    assert.equal(reused.status, 400, "a refresh token is used once");
+  });
+
+  it("refuses a redirect URI the application does not have (AADSTS50011)", async () => {
+    const answer = await call(
+      emulator,
+      "GET",
+      `/${emulator.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: emulator.publicClientId, redirect_uri: "https://evil.example", scope: `${emulator.d365Url}/.default` })}`,
+    );
+    assert.equal(answer.status, 400);
+    assert.deepEqual(answer.json().error_codes, [50011]);
+  });
+});

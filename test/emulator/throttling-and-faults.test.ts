@@ -45,6 +45,17 @@ describe("resource throttling", () => {
   });
 });
 
+describe("latency model", () => {
+  it("adds the configured per-request delay to F&O requests", async () => {
+    await emulator.admin.configure({ latency: { perRequestMs: 150, perOperationMs: 0 } });
+    const started = performance.now();
+    await call(emulator, "GET", "/data/Currencies", { token });
+    assert.ok(performance.now() - started >= 150);
+    const log = await emulator.admin.requests();
+    assert.ok((log.at(-1)?.durationMs ?? 0) >= 150);
+  });
+});
+
 describe("fault injection", () => {
   it("5xx before commit: the write did not happen", async () => {
     await emulator.admin.addFault({
