@@ -17,7 +17,7 @@ export interface EmulatorTls {
 
 const FILES = { caCert: "ca.pem", caKey: "ca-key.pem", cert: "server.pem", key: "server-key.pem" } as const;
 
-function newKeyPair(): {
+export function newKeyPair(): {
   publicKey: forge.pki.PublicKey;
   privateKey: forge.pki.PrivateKey;
   privatePem: string;

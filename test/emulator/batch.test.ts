@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.js";
-import { appToken, call, startTestEmulator } from "../helpers/emulator.js";
+import { describe, it } from "node:test";
+import { call, useEmulator } from "../helpers/emulator.js";
 
-let emulator: RunningEmulator;
-let token: string;
-before(async () => {
-  emulator = await startTestEmulator();
-  token = await appToken(emulator);
-});
-beforeEach(() => emulator.admin.reset());
-after(() => emulator.close());
+const env = useEmulator({ resetEachTest: true });
 
 interface Op {
   method: string;
@@ -52,7 +44,11 @@ function batchBody(items: Array<Op | Op[]>): { body: string; contentType: string
 
 function sendBatch(items: Array<Op | Op[]>) {
   const { body, contentType } = batchBody(items);
-  return call(emulator, "POST", "/data/$batch", { token, body, headers: { "content-type": contentType } });
+  return call(env.emulator, "POST", "/data/$batch", {
+    token: env.token,
+    body,
+    headers: { "content-type": contentType },
+  });
 }
 
 /** Status codes per Content-ID from a batch answer, in order. */
@@ -70,8 +66,8 @@ const line = (batch: string, account: string, side: string, amount: string) =>
 async function headers(count: number): Promise<string[]> {
   const numbers: string[] = [];
   for (let i = 0; i < count; i++) {
-    const answer = await call(emulator, "POST", "/data/LedgerJournalHeaders", {
-      token,
+    const answer = await call(env.emulator, "POST", "/data/LedgerJournalHeaders", {
+      token: env.token,
       body: '{"JournalName":"GenJrn"}',
     });
     numbers.push(answer.json().JournalBatchNumber);
@@ -86,13 +82,13 @@ describe("$batch", () => {
       [
         {
           method: "POST",
-          url: `${emulator.d365Url}/data/LedgerJournalLines`,
+          url: `${env.emulator.d365Url}/data/LedgerJournalLines`,
           body: line(a, "601100", "DebitAmount", "10.00"),
           contentId: "1",
         },
         {
           method: "POST",
-          url: `${emulator.d365Url}/data/LedgerJournalLines`,
+          url: `${env.emulator.d365Url}/data/LedgerJournalLines`,
           body: line(a, "110110", "CreditAmount", "10.00"),
           contentId: "2",
         },
@@ -138,7 +134,7 @@ describe("$batch", () => {
       [undefined, 200],
     ]);
     assert.match(answer.body, /'999999' in field 'AccountDisplayValue' is not found/);
-    const journals = await emulator.admin.journals();
+    const journals = await env.emulator.admin.journals();
     const count = (batch: string) =>
       journals.find((journal) => journal.JournalBatchNumber === batch)?.lines.length;
     assert.deepEqual([count(a), count(b), count(c)], [2, 0, 2]);
@@ -155,7 +151,7 @@ describe("$batch", () => {
       statuses(answer.body).map(([, status]) => status),
       [201, 500, 201],
     );
-    assert.equal((await emulator.admin.journals())[0]?.lines.length, 2);
+    assert.equal((await env.emulator.admin.journals())[0]?.lines.length, 2);
   });
 
   it("refuses more than 5,000 operations", async () => {
@@ -167,7 +163,7 @@ describe("$batch", () => {
     const answer = await sendBatch([ops]);
     assert.equal(answer.status, 400);
     assert.match(answer.json().error.message, /5001 operations; at most 5000/);
-    assert.equal((await emulator.admin.journals()).length, 0);
+    assert.equal((await env.emulator.admin.journals()).length, 0);
   });
 
   it("refuses GET inside a changeset, and Content-ID references as not supported by the emulator", async () => {
@@ -177,7 +173,7 @@ describe("$batch", () => {
   });
 
   it("needs multipart/mixed with a boundary", async () => {
-    const answer = await call(emulator, "POST", "/data/$batch", { token, body: "{}" });
+    const answer = await call(env.emulator, "POST", "/data/$batch", { token: env.token, body: "{}" });
     assert.equal(answer.status, 400);
   });
 });

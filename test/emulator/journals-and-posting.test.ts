@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.js";
-import { appToken, call, startTestEmulator } from "../helpers/emulator.js";
+import { describe, it } from "node:test";
+import { call, useEmulator } from "../helpers/emulator.js";
 
-let emulator: RunningEmulator;
-let token: string;
+const env = useEmulator({ resetEachTest: true });
 
-before(async () => {
-  emulator = await startTestEmulator();
-  token = await appToken(emulator);
-});
-beforeEach(() => emulator.admin.reset());
-after(() => emulator.close());
-
-const post = (path: string, body: string) => call(emulator, "POST", path, { token, body });
+const post = (path: string, body: string) => call(env.emulator, "POST", path, { token: env.token, body });
 const header = async (description = "test", journalName = "GenJrn") => {
   const answer = await post(
     "/data/LedgerJournalHeaders",
@@ -124,19 +115,19 @@ describe("journal headers and lines", () => {
     await post("/data/LedgerJournalLines", line(batch, "V1", "601100", "DebitAmount", "999999999999999.98"));
     await post("/data/LedgerJournalLines", line(batch, "V1", "110110", "CreditAmount", "999999999999999.99"));
     const rows = await call(
-      emulator,
+      env.emulator,
       "GET",
       `/data/LedgerJournalLines?$filter=${encodeURIComponent(`JournalBatchNumber eq '${batch}'`)}`,
-      { token },
+      { token: env.token },
     );
     assert.match(rows.body, /"DebitAmount":999999999999999\.98/);
     assert.match(rows.body, /"CreditAmount":999999999999999\.99/);
     const strings = await call(
-      emulator,
+      env.emulator,
       "GET",
       `/data/LedgerJournalLines?$filter=${encodeURIComponent(`JournalBatchNumber eq '${batch}'`)}`,
       {
-        token,
+        token: env.token,
         headers: { accept: "application/json;IEEE754Compatible=true" },
       },
     );
@@ -149,22 +140,32 @@ describe("journal headers and lines", () => {
     const batch = await header("before");
     const key = `/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${batch}')`;
     assert.equal(
-      (await call(emulator, "PATCH", key, { token, body: JSON.stringify({ Description: "after" }) })).status,
+      (
+        await call(env.emulator, "PATCH", key, {
+          token: env.token,
+          body: JSON.stringify({ Description: "after" }),
+        })
+      ).status,
       204,
     );
-    assert.equal((await call(emulator, "GET", key, { token })).json().Description, "after");
+    assert.equal((await call(env.emulator, "GET", key, { token: env.token })).json().Description, "after");
     await post("/data/LedgerJournalLines", line(batch, "V1", "601100", "DebitAmount", "5.00"));
     await post("/data/LedgerJournalLines", line(batch, "V1", "110110", "CreditAmount", "5.00"));
     assert.equal((await postJournal(batch)).status, 200);
     assert.equal(
-      (await call(emulator, "PATCH", key, { token, body: JSON.stringify({ Description: "late" }) })).status,
+      (
+        await call(env.emulator, "PATCH", key, {
+          token: env.token,
+          body: JSON.stringify({ Description: "late" }),
+        })
+      ).status,
       500,
     );
-    assert.equal((await call(emulator, "DELETE", key, { token })).status, 500);
+    assert.equal((await call(env.emulator, "DELETE", key, { token: env.token })).status, 500);
     const other = await header("to delete");
     const otherKey = `/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${other}')`;
-    assert.equal((await call(emulator, "DELETE", otherKey, { token })).status, 204);
-    assert.equal((await call(emulator, "GET", otherKey, { token })).status, 404);
+    assert.equal((await call(env.emulator, "DELETE", otherKey, { token: env.token })).status, 204);
+    assert.equal((await call(env.emulator, "GET", otherKey, { token: env.token })).status, 404);
   });
 
   it("refuses unknown properties (no mass assignment) and writes to read-only sets", async () => {
@@ -214,7 +215,7 @@ describe("the posting service", () => {
         ["PR-2", "USMF-V00000002", "2026-11-30"],
       ],
     );
-    const ledger = await emulator.admin.ledger();
+    const ledger = await env.emulator.admin.ledger();
     assert.equal(ledger.length, 5, "three lines plus a line with an offset (two entries)");
     const sum = ledger.reduce(
       (total, entry) => total + Math.round(Number(entry.TransactionCurrencyAmount) * 100),
@@ -231,10 +232,10 @@ describe("the posting service", () => {
       ],
     );
     const read = await call(
-      emulator,
+      env.emulator,
       "GET",
       `/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${batch}')`,
-      { token },
+      { token: env.token },
     );
     assert.equal(read.json().IsPosted, "Yes");
     assert.equal(read.json().JournalTotalDebit, 12.7);
@@ -246,7 +247,7 @@ describe("the posting service", () => {
     const again = await postJournal(batch);
     assert.equal(again.status, 500);
     assert.match(again.json().Message, /has already been posted/);
-    assert.equal((await emulator.admin.ledger()).length, 5, "nothing posted twice");
+    assert.equal((await env.emulator.admin.ledger()).length, 5, "nothing posted twice");
   });
 
   it("refuses dates in a closed period and blocked accounts, naming each", async () => {
@@ -255,11 +256,11 @@ describe("the posting service", () => {
     assert.match(answer.json().Message, /The period for 2025-12-15 is closed/);
     const blocked = await balancedJournal("2026-11-30", "199999");
     assert.match((await postJournal(blocked)).json().Message, /Main account 199999 is suspended/);
-    assert.equal((await emulator.admin.ledger()).length, 0);
+    assert.equal((await env.emulator.admin.ledger()).length, 0);
   });
 
   it("needs the service privilege", async () => {
-    await emulator.admin.call("PUT", "fno/roles/Accountant", {
+    await env.emulator.admin.call("PUT", "fno/roles/Accountant", {
       entities: { LedgerJournalHeaders: "write", LedgerJournalLines: "write" },
       journalNames: ["*"],
       services: [],

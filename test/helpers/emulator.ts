@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, beforeEach } from "node:test";
 import { importPKCS8, type JWTPayload, SignJWT } from "jose";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.js";
 
@@ -125,3 +126,19 @@ export async function mintToken(
 }
 
 export const odataJson = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Starts one emulator for the test file (with an app token ready), resets it before each test when
+ * asked, and closes it after the file. Read `emulator` and `token` inside tests, not at load time.
+ */
+export function useEmulator(options: EmulatorOptions & { resetEachTest?: boolean } = {}) {
+  const handle = {} as { emulator: RunningEmulator; token: string };
+  const { resetEachTest, ...emulatorOptions } = options;
+  before(async () => {
+    handle.emulator = await startTestEmulator(emulatorOptions);
+    handle.token = await appToken(handle.emulator);
+  });
+  if (resetEachTest) beforeEach(() => handle.emulator.admin.reset());
+  after(() => handle.emulator.close());
+  return handle;
+}

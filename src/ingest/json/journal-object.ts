@@ -7,32 +7,10 @@ import type { JsonValue, Position } from "../../common/json.js";
 import type { ErrorCode } from "../../core/errors/codes.js";
 import { type Issue, issue, type SourceLocation } from "../../core/errors/issue.js";
 import type { Locator, RawHeader, RawLine } from "../../core/fields.js";
-import type { HeaderField, LineField } from "../../core/journal.js";
+import { HEADER_FIELDS, type HeaderField, LINE_FIELDS, type LineField } from "../../core/journal.js";
 
-const HEADER_PROPERTIES: ReadonlySet<string> = new Set<HeaderField | "lines">([
-  "key",
-  "company",
-  "journalName",
-  "description",
-  "journalBatchNumber",
-  "lines",
-]);
-const LINE_PROPERTIES: ReadonlySet<string> = new Set<LineField | "dimensions">([
-  "lineNumber",
-  "voucher",
-  "transDate",
-  "accountType",
-  "account",
-  "offsetAccountType",
-  "offsetAccount",
-  "debit",
-  "credit",
-  "currency",
-  "exchangeRate",
-  "text",
-  "company",
-  "dimensions",
-]);
+const HEADER_PROPERTIES: ReadonlySet<string> = new Set([...HEADER_FIELDS, "lines"]);
+const LINE_PROPERTIES: ReadonlySet<string> = new Set([...LINE_FIELDS, "dimensions"]);
 const AMOUNT_PROPERTIES = new Set(["debit", "credit", "exchangeRate"]);
 
 /** Locates model fields by the JSON path and position they were read from. */
