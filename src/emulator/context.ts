@@ -38,6 +38,9 @@ export interface EmulatorContext {
   readonly csrfSessions: Map<string, CsrfSession>;
   /** Seeded random numbers in [0, 1), for fault rates: a run can be repeated exactly. */
   random: () => number;
+  /** Ids (jti) of the tokens issued so far, and of those revoked by the admin API's tokens/expire. */
+  readonly issuedTokenIds: Set<string>;
+  readonly revokedTokenIds: Set<string>;
   /** F&O requests being served now (resource throttling counts them). */
   inFlight: number;
   /** Called after every change that `--state` should keep. */

@@ -90,6 +90,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     authorizationCodes: new Map(),
     refreshTokens: new Map(),
     csrfSessions: new Map(),
+    issuedTokenIds: new Set(),
+    revokedTokenIds: new Set(),
     random: seededRandom(42),
     inFlight: 0,
     changed: () => {

@@ -29,6 +29,9 @@ const advice = (title: string, fix: string): ErrorCodeSpec => ({
   retryable: "no",
 });
 
+/** A failure of an outside system that retrying will not fix. */
+const fail = input;
+
 export const ERROR_CODES = {
   // --- files ---------------------------------------------------------------------------------------
   FILE_UNREADABLE: input("The file cannot be opened or read.", "Check the path and the file's permissions."),
@@ -245,6 +248,136 @@ export const ERROR_CODES = {
 
   // --- command line and configuration ---------------------------------------------------------------
   USAGE: input("The command line is not valid.", "Run ledger-bridge --help for the commands and options."),
+  CONFIG_INVALID: input(
+    "A setting has a value ledger-bridge cannot use.",
+    "Correct the setting named in the message (environment variable or config file); see docs/configuration.md.",
+  ),
+  CONFIG_MISSING: input(
+    "A setting the chosen configuration needs is not set.",
+    "Set the named environment variable or config entry; see docs/configuration.md.",
+  ),
+
+  // --- Entra ID (token acquisition) -----------------------------------------------------------------
+  AUTH_INVALID_SECRET: fail(
+    "Entra ID refused the client secret (AADSTS7000215).",
+    "Copy the secret's Value (not its Secret ID) from Entra admin center > App registrations > your app > Certificates & secrets into AZURE_CLIENT_SECRET.",
+  ),
+  AUTH_SECRET_EXPIRED: fail(
+    "The client secret has expired (AADSTS7000222).",
+    "Create a new secret in Entra admin center > App registrations > your app > Certificates & secrets and update AZURE_CLIENT_SECRET.",
+  ),
+  AUTH_CERTIFICATE_NOT_REGISTERED: fail(
+    "Entra ID does not know the certificate the assertion was signed with (AADSTS700027).",
+    "Upload the certificate's public part in Entra admin center > App registrations > your app > Certificates & secrets > Certificates.",
+  ),
+  AUTH_APP_NOT_FOUND: fail(
+    "Entra ID has no application with this client id in the tenant (AADSTS700016).",
+    "Check AZURE_CLIENT_ID against Entra admin center > App registrations > Application (client) ID, and AZURE_TENANT_ID against the tenant the app lives in.",
+  ),
+  AUTH_TENANT_NOT_FOUND: fail(
+    "Entra ID has no such tenant (AADSTS90002).",
+    "Set AZURE_TENANT_ID to the Directory (tenant) ID shown in Entra admin center > Overview.",
+  ),
+  AUTH_RESOURCE_NOT_FOUND: fail(
+    "The tenant has no resource for the environment URL (AADSTS500011).",
+    "Check D365_URL: copy the environment URL from LCS or the Power Platform admin center; a misspelt host names a resource that does not exist.",
+  ),
+  AUTH_INVALID_SCOPE: fail(
+    "Entra ID refused the requested scope (AADSTS70011).",
+    "Use the environment URL followed by /.default as scope; ledger-bridge builds it from D365_URL.",
+  ),
+  AUTH_CONSENT_REQUIRED: fail(
+    "Nobody has consented to the application's access to Dynamics ERP (AADSTS65001).",
+    "Grant admin consent in Entra admin center > App registrations > your app > API permissions (Dynamics ERP).",
+  ),
+  AUTH_LOGIN_REQUIRED: fail(
+    "The stored sign-in can no longer be renewed.",
+    "Run `ledger-bridge login` again.",
+  ),
+  AUTH_UNTRUSTED_CERTIFICATE: fail(
+    "The TLS certificate of the authority or environment is not trusted.",
+    "Trust its CA: set NODE_EXTRA_CA_CERTS, or LEDGER_BRIDGE_CA_CERT to the CA file (for the emulator: the caCertPath it prints).",
+  ),
+  AUTH_FAILED: fail(
+    "Getting a token from Entra ID failed.",
+    "Read the AADSTS code in the message and run `ledger-bridge doctor`.",
+  ),
+
+  // --- F&O OData client -----------------------------------------------------------------------------
+  D365_UNAUTHORIZED: fail(
+    "F&O refused the token (401) although a fresh one was tried.",
+    "Register the client id in F&O under System administration > Setup > Microsoft Entra applications with an enabled user, and check that D365_URL is exactly the environment URL; `ledger-bridge doctor` tells which.",
+  ),
+  D365_FORBIDDEN: fail(
+    "F&O refused the request for lack of a privilege (403).",
+    "Give the user mapped to the application a role with this privilege in System administration > Users.",
+  ),
+  D365_NOT_FOUND: fail(
+    "F&O has no such entity set or record (404).",
+    "Check the entity set name (case-sensitive) and the key.",
+  ),
+  D365_BAD_REQUEST: fail(
+    "F&O refused the request as malformed (400).",
+    "Read F&O's message; it names the property or query option.",
+  ),
+  D365_BUSINESS_RULE: fail(
+    "F&O refused the write with a business-rule error (the Infolog is in the message).",
+    "Fix the data the Infolog names (account, journal name, period, ...) and redrive the journal.",
+  ),
+  D365_THROTTLED: {
+    title: "F&O kept throttling the request (429) beyond the retries allowed.",
+    fix: "Lower the concurrency, or wait: F&O's Retry-After says how long.",
+    severity: "error",
+    retryable: "yes",
+  },
+  D365_SERVER_ERROR: {
+    title: "F&O answered with a server error.",
+    fix: "Retry later; if it persists, look the activity id up in LCS environment monitoring.",
+    severity: "error",
+    retryable: "yes",
+  },
+  D365_IN_DOUBT: {
+    title: "A write was sent but no answer came back: it may or may not have been carried out.",
+    fix: "Do not send it again blindly: reconcile first (the delivery engine does this by the journal's marker).",
+    severity: "error",
+    retryable: "unknown",
+  },
+  D365_UNREACHABLE: {
+    title: "F&O could not be reached; nothing was sent.",
+    fix: "Check D365_URL, DNS and the network path to the environment.",
+    severity: "error",
+    retryable: "yes",
+  },
+  D365_TIMEOUT: {
+    title: "F&O did not answer in time.",
+    fix: "Retry; raise the timeout for slow environments (cold AOS, large batches).",
+    severity: "error",
+    retryable: "yes",
+  },
+  D365_CSRF_REJECTED: fail(
+    "The server in front of F&O refused the write token (X-CSRF-Token) even after a fresh fetch.",
+    "Check the gateway's session settings; with csrf: never, allow ledger-bridge to fetch a token (csrf: auto).",
+  ),
+  D365_NOT_SUPPORTED: fail(
+    "The server does not support this request (501).",
+    "Use a feature the environment supports.",
+  ),
+  D365_INVALID_RESPONSE: fail(
+    "F&O's answer could not be read.",
+    "Retry; report the activity id if it persists.",
+  ),
+  D365_QUERY_WILDCARD: fail(
+    "An exact-match value contains '*', which F&O reads as a wildcard.",
+    "Look such values up another way; keys and markers never contain '*'.",
+  ),
+  D365_BATCH_TOO_LARGE: fail(
+    "A $batch would hold more than 5,000 operations.",
+    "Split the batch; F&O accepts at most 5,000 operations.",
+  ),
+  D365_CANCELLED: fail(
+    "The request was cancelled before it was sent.",
+    "Nothing to do: nothing reached F&O.",
+  ),
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

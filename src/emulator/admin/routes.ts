@@ -31,11 +31,11 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
   "csrfTokenLifetimeSeconds",
   "deviceCodeIntervalSeconds",
   "randomSeed",
-  "tokensValidAfter",
   "tenantDomains",
 ];
 
 const FAULT_KINDS = new Set([
+  "429",
   "5xx-before-commit",
   "5xx-after-commit",
   "drop-after-commit",
@@ -118,9 +118,10 @@ function route(request: EmuRequest, path: string, deps: AdminDeps): EmuResponse 
     }
     case "POST tokens/*":
       if (second !== "expire") break;
-      // Every token issued so far is refused from now on; clients must get new ones.
-      data().config.tokensValidAfter = context.now() + 1;
-      return changed();
+      // Every token issued so far is refused from now on, as expired; clients must get new ones.
+      for (const id of context.issuedTokenIds) context.revokedTokenIds.add(id);
+      context.issuedTokenIds.clear();
+      return json(200, { ok: true });
     case "POST csrf/*":
       if (second !== "expire") break;
       for (const session of context.csrfSessions.values()) session.token = `stale-${randomUUID()}`;

@@ -46,14 +46,19 @@ export class TokenSigner {
     return { keys: [this.publicJwk] };
   }
 
-  /** Signs `claims`; iat/nbf/exp come from `now` (seconds) and the lifetime. */
-  sign(claims: JWTPayload, now: number, lifetimeSeconds: number): Promise<string> {
+  /** Signs `claims`; iat/nbf/exp come from `now` (seconds) and the lifetime; `jti` from the caller. */
+  sign(
+    claims: JWTPayload,
+    now: number,
+    lifetimeSeconds: number,
+    jti: string = crypto.randomUUID(),
+  ): Promise<string> {
     return new SignJWT(claims)
       .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: this.kid })
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + lifetimeSeconds)
-      .setJti(crypto.randomUUID())
+      .setJti(jti)
       .sign(this.privateKey);
   }
 

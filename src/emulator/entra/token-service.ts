@@ -251,6 +251,13 @@ export class TokenService {
     return EntraErrors.unsupportedGrant(grant);
   }
 
+  /** Signs an access token and remembers its id, so the admin API can revoke it. */
+  private issue(claims: JWTPayload, now: number, lifetime: number): Promise<string> {
+    const jti = randomUUID();
+    this.context.issuedTokenIds.add(jti);
+    return this.context.signer.sign(claims, now, lifetime, jti);
+  }
+
   private claimsBase(resource: string) {
     return {
       aud: resource,
@@ -277,7 +284,7 @@ export class TokenService {
       claims.oid = oid;
       claims.sub = oid;
     }
-    const accessToken = await this.context.signer.sign(claims, now, lifetime);
+    const accessToken = await this.issue(claims, now, lifetime);
     if (version === "v1") {
       // Entra's v1 endpoint answers numbers as strings and echoes the resource.
       return json(200, {
@@ -307,7 +314,7 @@ export class TokenService {
     if (!app.consented) return EntraErrors.consentRequired(app.clientId, app.displayName);
     const now = this.context.now();
     const lifetime = this.config.tokenLifetimeSeconds;
-    const accessToken = await this.context.signer.sign(
+    const accessToken = await this.issue(
       {
         ...this.claimsBase(scope.resource),
         appid: app.clientId,

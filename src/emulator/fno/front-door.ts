@@ -103,6 +103,7 @@ export class FnoFrontDoor {
     const fault = this.pickFault(request.method, entitySets);
     if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
     if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
+    if (fault?.kind === "429") return FnoErrors.throttled(this.config.retryAfterSeconds);
 
     const latency = this.config.latency;
     const delay = latency.perRequestMs + latency.perOperationMs * (log.operations ?? 1);

@@ -39,7 +39,7 @@ export async function authenticate(
   if (!verified.ok) return verified.reason === "expired" ? "token-expired" : "token-invalid";
   const claims = verified.payload;
   const config = context.state.config;
-  if (typeof claims.iat === "number" && claims.iat < config.tokensValidAfter) return "token-expired";
+  if (typeof claims.jti === "string" && context.revokedTokenIds.has(claims.jti)) return "token-expired";
   // Exactly the environment URL: a trailing slash or capitals are refused (F&O 10.0.39 and later).
   if (claims.aud !== config.environmentUrl) return "audience-mismatch";
   if (claims.tid !== config.tenantId) return "tenant-mismatch";

@@ -164,7 +164,6 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
       deviceCodeIntervalSeconds: 1,
       faults: [],
       randomSeed: 42,
-      tokensValidAfter: 0,
     },
     entraApps: {
       [DEMO.clientId]: {

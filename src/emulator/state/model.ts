@@ -74,6 +74,7 @@ export interface SecurityRole {
 }
 
 export type FaultKind =
+  | "429"
   | "5xx-before-commit"
   | "5xx-after-commit"
   | "drop-after-commit"
@@ -135,8 +136,6 @@ export interface EmulatorConfig {
   faults: FaultRule[];
   /** Seed of the random numbers used by fault rates. */
   randomSeed: number;
-  /** Tokens issued before this time (seconds) are refused as expired: forces a refresh in tests. */
-  tokensValidAfter: number;
 }
 
 export interface EmulatorData {

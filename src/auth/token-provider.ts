@@ -1,0 +1,37 @@
+/**
+ * Bearer tokens for one environment. The credential (through MSAL) caches tokens and renews them before
+ * they expire; this only asks, and — when F&O has just refused a token — asks once for a fresh one.
+ */
+import type { TokenCredential } from "@azure/identity";
+import { toAuthError } from "./errors.js";
+
+export class TokenProvider {
+  /** Token requests that bypassed the cache (after a 401), for metrics. */
+  forcedRefreshes = 0;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    readonly scope: string,
+  ) {}
+
+  async token(options: { forceRefresh?: boolean; signal?: AbortSignal } = {}): Promise<string> {
+    // A claims challenge makes MSAL skip its cache (it is how continuous access evaluation forces a
+    // new token); asking for nbf now says nothing beyond "a token issued from now on".
+    const claims = options.forceRefresh
+      ? JSON.stringify({
+          access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } },
+        })
+      : undefined;
+    if (options.forceRefresh) this.forcedRefreshes++;
+    try {
+      const result = await this.credential.getToken(this.scope, {
+        ...(claims === undefined ? {} : { claims }),
+        ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+      });
+      if (result === null) throw new Error("The credential returned no token.");
+      return result.token;
+    } catch (error) {
+      throw toAuthError(error);
+    }
+  }
+}

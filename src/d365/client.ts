@@ -1,0 +1,482 @@
+/**
+ * The F&O OData client. Every request goes through one pipeline, each concern with one owner:
+ *
+ *   request id (x-ms-client-request-id, kept across retries) → shared throttle pause → bearer token
+ *   (one forced refresh after a 401) → write token (only when a server asks: X-CSRF-Token) →
+ *   connection pool with a concurrency cap → timeout → classification → retry → redacted log
+ *
+ * Retry rules: a request that provably never left (refused, DNS, TLS) is retried whatever its method;
+ * GETs are retried on 408, 5xx and broken answers with exponential backoff and full jitter; 429 (and
+ * 503 with Retry-After on GETs) waits as long as F&O asks, shared by every request. A write whose
+ * bytes left and whose answer never came back — or came back as a gateway error — is never retried
+ * here: it fails with InDoubtError, for the delivery engine to reconcile. Other 4xx are final.
+ */
+import { randomUUID } from "node:crypto";
+import Big from "big.js";
+import type { Logger } from "pino";
+import type { TokenProvider } from "../auth/token-provider.js";
+import { type PlainJson, parseJson, stringifyJson, toPlain } from "../common/json.js";
+import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
+import type { ErrorCode } from "../core/errors/codes.js";
+import { D365Error, type D365ErrorDetails, InDoubtError, parseInfolog } from "./errors.js";
+import { redactUrl } from "./redact.js";
+import { retryAfterMs } from "./retry-after.js";
+import { Limiter, ThrottleGate } from "./throttle.js";
+import { type HttpResponse, HttpsTransport, TransportFailure } from "./transport.js";
+
+export type CsrfMode = "auto" | "always" | "never";
+
+export interface RetryOptions {
+  /** Retries after the first attempt for retryable failures (default 3). */
+  readonly maxRetries: number;
+  /** Base of the exponential backoff in ms (default 800). */
+  readonly baseDelayMs: number;
+  /** Longest single backoff in ms (default 60,000). */
+  readonly maxDelayMs: number;
+  /** 429 answers waited out before giving up (default 10). */
+  readonly maxThrottleRetries: number;
+  /** A Retry-After longer than this fails at once (the caller reschedules) instead of sleeping (default 300,000). */
+  readonly maxRetryAfterMs: number;
+  /** Wait when a 429 carries no readable Retry-After (default 30,000, as Microsoft's sample). */
+  readonly defaultRetryAfterMs: number;
+}
+
+export interface D365ClientOptions {
+  /** The environment URL, normalised (no slash, lower-case host). */
+  readonly url: string;
+  readonly tokens: TokenProvider;
+  readonly csrf?: CsrfMode;
+  /** Requests in flight at once (default 8). */
+  readonly concurrency?: number;
+  /** Per attempt, in ms (default 120,000). */
+  readonly timeoutMs?: number;
+  readonly retry?: Partial<RetryOptions>;
+  /** Extra CA to trust (PEM), e.g. the emulator's. */
+  readonly caCertPem?: string;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  /** Random numbers in [0, 1) for jitter. */
+  readonly random?: () => number;
+  readonly onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | {
+      readonly type: "throttled";
+      readonly waitMs: number;
+      readonly status: number;
+      readonly requestId: string;
+    }
+  | {
+      readonly type: "retry";
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly reason: string;
+      readonly requestId: string;
+    }
+  | { readonly type: "token-refresh"; readonly requestId: string }
+  | { readonly type: "csrf-fetch"; readonly requestId: string }
+  | {
+      readonly type: "response";
+      readonly status: number;
+      readonly method: string;
+      readonly durationMs: number;
+    };
+
+export interface D365Request {
+  readonly method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  /** Path under the environment URL, e.g. `/data/LedgerJournalHeaders` (already encoded). */
+  readonly path: string;
+  readonly body?: unknown;
+  /** A body given already serialised (e.g. multipart $batch). */
+  readonly rawBody?: { readonly contentType: string; readonly bytes: Buffer };
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal;
+  /** Kept across retries; generated when absent. */
+  readonly requestId?: string;
+}
+
+export interface D365Response {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+  readonly requestId: string;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+const DEFAULT_RETRY: RetryOptions = {
+  maxRetries: 3,
+  baseDelayMs: 800,
+  maxDelayMs: 60_000,
+  maxThrottleRetries: 10,
+  maxRetryAfterMs: 300_000,
+  defaultRetryAfterMs: 30_000,
+};
+
+function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads a JSON body without ever turning a decimal into a float. */
+export function readJson(body: Buffer): PlainJson | undefined {
+  const text = body.toString("utf8").trim();
+  if (text === "") return undefined;
+  try {
+    return toPlain(parseJson(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function isBig(value: unknown): value is Big.Big {
+  return value instanceof Big;
+}
+
+/** Serialises a request body: exact decimals (big.js) become JSON numbers with every digit. */
+export function jsonBody(value: unknown): Buffer {
+  return Buffer.from(stringifyJson(value, { isDecimal: isBig }), "utf8");
+}
+
+interface SessionState {
+  csrfToken?: string;
+  readonly cookies: Map<string, string>;
+}
+
+export class D365Client {
+  readonly url: string;
+  readonly gate: ThrottleGate;
+  private readonly transport: HttpsTransport;
+  private readonly limiter: Limiter;
+  private readonly retry: RetryOptions;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private readonly timeoutMs: number;
+  private readonly csrf: CsrfMode;
+  /** The write token and the session cookies it came with, for this environment. */
+  private readonly session: SessionState = { cookies: new Map() };
+
+  constructor(private readonly options: D365ClientOptions) {
+    this.url = options.url;
+    this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? realSleepFn;
+    this.random = options.random ?? Math.random;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.csrf = options.csrf ?? "auto";
+    const concurrency = options.concurrency ?? 8;
+    this.limiter = new Limiter(concurrency);
+    this.gate = new ThrottleGate(this.clock, this.sleep);
+    this.transport = new HttpsTransport({
+      maxSockets: concurrency,
+      ...(options.caCertPem === undefined ? {} : { ca: options.caCertPem }),
+    });
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private emit(event: ClientEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  /** Full jitter: a uniform wait between 0 and the exponential cap (AWS Architecture Blog). */
+  backoffMs(attempt: number): number {
+    const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+    return Math.floor(this.random() * cap);
+  }
+
+  async request(request: D365Request): Promise<D365Response> {
+    const requestId = request.requestId ?? randomUUID();
+    const url = new URL(request.path, `${this.url}/`);
+    const safe = SAFE_METHODS.has(request.method);
+    const write = !safe;
+    const body = request.rawBody?.bytes ?? (request.body === undefined ? undefined : jsonBody(request.body));
+    const contentType =
+      request.rawBody?.contentType ?? (body === undefined ? undefined : "application/json; charset=utf-8");
+    const base: Omit<D365ErrorDetails, "status"> = { method: request.method, url: redactUrl(url), requestId };
+    const log = this.options.logger;
+
+    let retries = 0;
+    let throttles = 0;
+    let refreshed = false;
+    let csrfFetched = false;
+    if (write && this.csrf === "always" && this.session.csrfToken === undefined) {
+      await this.fetchCsrfToken(requestId, request.signal);
+      csrfFetched = true;
+    }
+
+    for (;;) {
+      await this.gate.wait(request.signal);
+      const token = await this.options.tokens.token(request.signal ? { signal: request.signal } : {});
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        accept: "application/json",
+        "odata-version": "4.0",
+        "odata-maxversion": "4.0",
+        "x-ms-client-request-id": requestId,
+        ...(contentType === undefined ? {} : { "content-type": contentType }),
+        ...this.sessionHeaders(write),
+        ...request.headers,
+      };
+      const started = this.clock.now();
+      let response: HttpResponse;
+      try {
+        response = await this.limiter.run(() =>
+          this.transport.send({
+            method: request.method,
+            url,
+            headers,
+            ...(body === undefined ? {} : { body }),
+            timeoutMs: this.timeoutMs,
+            ...(request.signal === undefined ? {} : { signal: request.signal }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof TransportFailure)) throw error;
+        const failure = error;
+        log?.warn(
+          { requestId, method: request.method, url: base.url, failure: failure.kind, sent: failure.sent },
+          "d365 request failed",
+        );
+        if (failure.kind === "aborted" && !failure.sent) {
+          throw new D365Error("D365_CANCELLED", `${request.method} ${base.url} was cancelled.`, base, {
+            cause: failure,
+          });
+        }
+        if (failure.sent && write) {
+          throw new InDoubtError(
+            "D365_IN_DOUBT",
+            `${request.method} ${base.url} was sent but ${failure.kind === "timeout" ? "no answer came in time" : "the connection failed before the answer"} (${failure.code ?? failure.kind}).`,
+            base,
+            { cause: failure },
+          );
+        }
+        if (failure.kind !== "aborted" && failure.kind !== "tls" && retries < this.retry.maxRetries) {
+          await this.backoff(retries++, `${failure.kind}`, requestId, request.signal);
+          continue;
+        }
+        const code: ErrorCode =
+          failure.kind === "tls"
+            ? "AUTH_UNTRUSTED_CERTIFICATE"
+            : failure.kind === "timeout"
+              ? "D365_TIMEOUT"
+              : "D365_UNREACHABLE";
+        throw new D365Error(code, `${request.method} ${base.url} failed: ${failure.message}.`, base, {
+          cause: failure,
+        });
+      }
+      const durationMs = this.clock.now() - started;
+      this.emit({ type: "response", status: response.status, method: request.method, durationMs });
+      log?.debug(
+        { requestId, method: request.method, url: base.url, status: response.status, durationMs },
+        "d365 response",
+      );
+      this.keepCookies(response);
+
+      const status = response.status;
+      if (status < 300) return { ...response, requestId };
+      const details = this.details(base, response);
+
+      // A gateway that wants a write token says so; fetch one and send the write again, once.
+      if (
+        (status === 401 || status === 403) &&
+        headerValue(response.headers, "x-csrf-token")?.toLowerCase() === "required"
+      ) {
+        if (this.csrf === "never" || csrfFetched) {
+          throw new D365Error(
+            "D365_CSRF_REJECTED",
+            `${request.method} ${base.url} was refused for want of a write token (${status}).`,
+            details,
+          );
+        }
+        await this.fetchCsrfToken(requestId, request.signal);
+        csrfFetched = true;
+        continue;
+      }
+      if (status === 401) {
+        if (refreshed) {
+          throw new D365Error(
+            "D365_UNAUTHORIZED",
+            `F&O refused the token for ${request.method} ${base.url} (401), also a fresh one.`,
+            details,
+          );
+        }
+        refreshed = true;
+        this.emit({ type: "token-refresh", requestId });
+        await this.options.tokens.token({
+          forceRefresh: true,
+          ...(request.signal ? { signal: request.signal } : {}),
+        });
+        continue;
+      }
+      const retryAfter = retryAfterMs(response.headers, this.clock.now());
+      if (status === 429 || (status === 503 && safe && retryAfter !== undefined)) {
+        const wait = retryAfter ?? this.retry.defaultRetryAfterMs;
+        if (wait > this.retry.maxRetryAfterMs || throttles >= this.retry.maxThrottleRetries) {
+          throw new D365Error(
+            "D365_THROTTLED",
+            `F&O throttled ${request.method} ${base.url} (${status}); it asks to wait ${Math.ceil(wait / 1000)} s.`,
+            {
+              ...details,
+              retryAfterMs: wait,
+            },
+          );
+        }
+        throttles++;
+        this.gate.pause(wait);
+        this.emit({ type: "throttled", waitMs: wait, status, requestId });
+        log?.info(
+          { requestId, waitMs: wait, status },
+          `waiting ${Math.ceil(wait / 1000)} s, throttled by F&O`,
+        );
+        continue;
+      }
+      if (status === 408 || (status >= 500 && status !== 501 && status !== 505)) {
+        if (write && status !== 408 && !this.isDefinitiveFailure(response)) {
+          throw new InDoubtError(
+            "D365_IN_DOUBT",
+            `${request.method} ${base.url} got ${status}: it may or may not have been carried out.`,
+            details,
+          );
+        }
+        if ((safe || status === 408) && retries < this.retry.maxRetries) {
+          await this.backoff(retries++, `status ${status}`, requestId, request.signal);
+          continue;
+        }
+      }
+      throw this.failure(request.method, base.url, details, response);
+    }
+  }
+
+  /**
+   * A 500 that carries F&O's write exception or an X++ Infolog is a business-rule refusal: the
+   * transaction was rolled back, so the outcome is known (failed), not in doubt.
+   */
+  private isDefinitiveFailure(response: HttpResponse): boolean {
+    if (response.status !== 500) return false;
+    const body = readJson(response.body) as Record<string, any> | undefined;
+    const inner = body?.error?.innererror;
+    if (typeof inner?.type === "string" && /AxOData(Write|Delete)Exception/.test(inner.type)) return true;
+    return (
+      typeof body?.ExceptionType === "string" &&
+      typeof body?.Message === "string" &&
+      /Infolog/.test(body.Message)
+    );
+  }
+
+  private details(base: Omit<D365ErrorDetails, "status">, response: HttpResponse): D365ErrorDetails {
+    const body = readJson(response.body) as Record<string, any> | undefined;
+    const error = body?.error;
+    const inner =
+      typeof error?.innererror?.message === "string"
+        ? error.innererror.message
+        : typeof body?.Message === "string"
+          ? body.Message
+          : undefined;
+    const activityId =
+      headerValue(response.headers, "ms-dyn-aid") ??
+      headerValue(response.headers, "x-ms-request-id") ??
+      (typeof body?.ActivityId === "string" ? body.ActivityId : undefined);
+    return {
+      ...base,
+      status: response.status,
+      ...(typeof error?.code === "string" ? { odataCode: error.code } : {}),
+      ...(typeof error?.message === "string"
+        ? { odataMessage: error.message }
+        : typeof body?.Message === "string"
+          ? { odataMessage: body.Message }
+          : {}),
+      ...(inner === undefined ? {} : { innerMessage: inner, infolog: parseInfolog(inner) }),
+      ...(activityId === undefined ? {} : { activityId }),
+    };
+  }
+
+  private failure(method: string, url: string, details: D365ErrorDetails, response: HttpResponse): D365Error {
+    const status = response.status;
+    const said =
+      details.infolog && details.infolog.length > 0
+        ? details.infolog.map((line) => `${line.level}: ${line.text}`).join("; ")
+        : (details.odataMessage ?? `HTTP ${status}`);
+    const code: ErrorCode =
+      status === 403
+        ? "D365_FORBIDDEN"
+        : status === 404
+          ? "D365_NOT_FOUND"
+          : status === 501
+            ? "D365_NOT_SUPPORTED"
+            : status >= 500 && this.isDefinitiveFailure(response)
+              ? "D365_BUSINESS_RULE"
+              : status >= 500
+                ? "D365_SERVER_ERROR"
+                : "D365_BAD_REQUEST";
+    const retryable = code === "D365_SERVER_ERROR" ? "yes" : "no";
+    return new D365Error(code, `${method} ${url} failed with ${status}: ${said}`, details, { retryable });
+  }
+
+  private async backoff(
+    attempt: number,
+    reason: string,
+    requestId: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const delayMs = this.backoffMs(attempt);
+    this.emit({ type: "retry", attempt: attempt + 1, delayMs, reason, requestId });
+    await this.sleep(delayMs, signal);
+  }
+
+  private sessionHeaders(write: boolean): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.session.cookies.size > 0) {
+      headers.cookie = [...this.session.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    }
+    if (write && this.session.csrfToken !== undefined) headers["x-csrf-token"] = this.session.csrfToken;
+    return headers;
+  }
+
+  private keepCookies(response: HttpResponse): void {
+    const setCookie = response.headers["set-cookie"];
+    for (const cookie of Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie]) {
+      const pair = cookie.split(";")[0] ?? "";
+      const eq = pair.indexOf("=");
+      if (eq > 0) this.session.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+
+  /** GET on the service root with `X-CSRF-Token: Fetch`; keeps the token and the session cookies. */
+  private async fetchCsrfToken(requestId: string, signal?: AbortSignal): Promise<void> {
+    this.emit({ type: "csrf-fetch", requestId });
+    const answer = await this.request({
+      method: "GET",
+      path: "/data/",
+      headers: { "x-csrf-token": "Fetch" },
+      requestId,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const token = headerValue(answer.headers, "x-csrf-token");
+    if (token === undefined || token === "" || token.toLowerCase() === "required") {
+      throw new D365Error(
+        "D365_CSRF_REJECTED",
+        "The server asked for a write token but handed none out on X-CSRF-Token: Fetch.",
+        {
+          method: "GET",
+          url: redactUrl(new URL("/data/", `${this.url}/`)),
+          requestId,
+          status: answer.status,
+        },
+      );
+    }
+    this.session.csrfToken = token;
+  }
+
+  /** The request's body as JSON (lossless), for callers that read entities. */
+  static json(response: D365Response): PlainJson | undefined {
+    return readJson(response.body);
+  }
+}
