@@ -16,6 +16,7 @@ import {
   WorkloadIdentityCredential,
 } from "@azure/identity";
 import { BridgeError } from "../core/errors/bridge-error.js";
+import { TokenProvider } from "./token-provider.js";
 
 export const CREDENTIAL_KINDS = [
   "secret",
@@ -115,4 +116,22 @@ export function createCredential(config: CredentialConfig): TokenCredential {
     case "default":
       return new DefaultAzureCredential(options);
   }
+}
+
+/** A token provider for the environment's scope, able to name the cause of authority failures. */
+export function tokenProviderFor(config: CredentialConfig, scope: string): TokenProvider {
+  const tenantId = config.tenantId ?? process.env.AZURE_TENANT_ID;
+  const authorityHost =
+    config.authorityHost ?? process.env.AZURE_AUTHORITY_HOST ?? "https://login.microsoftonline.com";
+  return new TokenProvider(
+    createCredential(config),
+    scope,
+    tenantId === undefined
+      ? undefined
+      : {
+          authorityHost,
+          tenantId,
+          ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
+        },
+  );
 }

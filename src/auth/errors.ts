@@ -59,7 +59,7 @@ export function toAuthError(error: unknown): AuthError {
       { cause: error },
     );
   }
-  if (UNTRUSTED.test(message) || /endpoints_resolution_error/.test(message)) {
+  if (UNTRUSTED.test(message)) {
     return new AuthError(
       "AUTH_UNTRUSTED_CERTIFICATE",
       `The authority could not be reached over trusted TLS (${explanation}).`,

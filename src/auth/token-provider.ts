@@ -3,7 +3,8 @@
  * they expire; this only asks, and — when F&O has just refused a token — asks once for a fresh one.
  */
 import type { TokenCredential } from "@azure/identity";
-import { toAuthError } from "./errors.js";
+import { type AuthorityProbeTarget, probeAuthority } from "./authority-probe.js";
+import { AuthError, toAuthError } from "./errors.js";
 
 export class TokenProvider {
   /** Token requests that bypassed the cache (after a 401), for metrics. */
@@ -12,6 +13,8 @@ export class TokenProvider {
   constructor(
     private readonly credential: TokenCredential,
     readonly scope: string,
+    /** Where to look when the library cannot read the authority's metadata and will not say why. */
+    private readonly authority?: AuthorityProbeTarget,
   ) {}
 
   async token(options: { forceRefresh?: boolean; signal?: AbortSignal } = {}): Promise<string> {
@@ -31,6 +34,13 @@ export class TokenProvider {
       if (result === null) throw new Error("The credential returned no token.");
       return result.token;
     } catch (error) {
+      if (
+        this.authority !== undefined &&
+        /endpoints_resolution_error/.test(String((error as Error)?.message))
+      ) {
+        const probe = await probeAuthority(this.authority);
+        throw new AuthError(probe.code, probe.detail, probe.aadsts, { cause: error });
+      }
       throw toAuthError(error);
     }
   }

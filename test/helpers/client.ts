@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import pino from "pino";
-import { createCredential } from "../../src/auth/credentials.js";
-import { TokenProvider } from "../../src/auth/token-provider.js";
+import { tokenProviderFor } from "../../src/auth/credentials.js";
+import type { TokenProvider } from "../../src/auth/token-provider.js";
 import { type ClientEvent, D365Client, type D365ClientOptions } from "../../src/d365/client.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 
@@ -46,17 +46,19 @@ export function clientFor(
   options: Partial<D365ClientOptions> & { clientId?: string; clientSecret?: string; url?: string } = {},
 ): TestClient {
   const { clientId, clientSecret, url, ...rest } = options;
-  const credential = createCredential({
-    kind: "secret",
-    tenantId: emulator.tenantId,
-    clientId: clientId ?? emulator.clientId,
-    clientSecret: clientSecret ?? emulator.clientSecret,
-    authorityHost: emulator.authorityHost,
-    caCertPem: emulator.caCertPem,
-  });
   const base = url ?? emulator.d365Url;
   // Tokens are always for the emulator's environment; `url` may point the client elsewhere.
-  const tokens = new TokenProvider(credential, `${emulator.d365Url}/.default`);
+  const tokens = tokenProviderFor(
+    {
+      kind: "secret",
+      tenantId: emulator.tenantId,
+      clientId: clientId ?? emulator.clientId,
+      clientSecret: clientSecret ?? emulator.clientSecret,
+      authorityHost: emulator.authorityHost,
+      caCertPem: emulator.caCertPem,
+    },
+    `${emulator.d365Url}/.default`,
+  );
   const events: ClientEvent[] = [];
   const client = new D365Client({
     url: base,

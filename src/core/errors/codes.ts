@@ -298,6 +298,10 @@ export const ERROR_CODES = {
     "The TLS certificate of the authority or environment is not trusted.",
     "Trust its CA: set NODE_EXTRA_CA_CERTS, or LEDGER_BRIDGE_CA_CERT to the CA file (for the emulator: the caCertPath it prints).",
   ),
+  AUTH_AUTHORITY_UNREACHABLE: fail(
+    "The Entra ID authority cannot be reached.",
+    "Check AZURE_AUTHORITY_HOST and the network path to it (proxy, DNS, firewall).",
+  ),
   AUTH_FAILED: fail(
     "Getting a token from Entra ID failed.",
     "Read the AADSTS code in the message and run `ledger-bridge doctor`.",
