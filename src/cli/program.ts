@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { registerEmulator } from "./commands/emulator.js";
+import { registerLogin } from "./commands/login.js";
 import { registerStart } from "./commands/start.js";
 import { registerValidate } from "./commands/validate.js";
 import { type CliIo, EXIT } from "./io.js";
@@ -28,6 +29,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerValidate(program, io, done);
   registerStart(program, io, done);
   registerEmulator(program, io, done);
+  registerLogin(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -39,9 +41,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (isBridgeError(error)) {
       io.stderr.write(`error ${error.code}: ${error.message}\n`);
-      return error.code === "USAGE" || error.name === "InputError" || error.name === "UsageError"
-        ? EXIT.usage
-        : EXIT.failed;
+      const usage =
+        error.code === "USAGE" ||
+        error.code.startsWith("CONFIG_") ||
+        error.name === "InputError" ||
+        error.name === "UsageError";
+      return usage ? EXIT.usage : EXIT.failed;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`error: unexpected failure: ${message}\nPlease report this with the command you ran.\n`);

@@ -1,0 +1,163 @@
+/**
+ * Configuration: environment variables first (Azure's own names for credentials), then an optional
+ * JSON file for what does not fit in a variable (LEDGER_BRIDGE_CONFIG or ./ledger-bridge.config.json).
+ * Validated once at start-up; every error names the setting (docs/configuration.md).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { CREDENTIAL_KINDS, type CredentialConfig, type CredentialKind } from "../auth/credentials.js";
+import { type EnvironmentUrl, normalizeEnvironmentUrl } from "../auth/environment-url.js";
+import { BridgeError } from "../core/errors/bridge-error.js";
+import type { CsrfMode } from "../d365/client.js";
+import { DEFAULT_POSTING_PATH } from "../d365/posting.js";
+import { type JournalTarget, REPORT_FLAT_ENTITY } from "../d365/targets.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export type AuthKind = CredentialKind | "login";
+
+export interface BridgeConfig {
+  /** Undefined: no F&O configured, the built-in emulator is used. */
+  readonly environment?: EnvironmentUrl;
+  readonly auth: { readonly kind: AuthKind; readonly credential: Omit<CredentialConfig, "kind"> };
+  /** Extra CA (PEM) trusted for the authority and the environment. */
+  readonly caCertPem?: string;
+  readonly csrf: CsrfMode;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly postingPath: string;
+  readonly target: JournalTarget;
+  /** Where ledger-bridge keeps its files (the login cache, the emulator's keys, the SQLite store). */
+  readonly home: string;
+  /** Key that encrypts the login cache; required for `login`. */
+  readonly cacheKey?: string;
+  readonly warnings: readonly string[];
+}
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      `${name} must be a whole number from ${min} to ${max}; it is '${value}'.`,
+    );
+  }
+  return Number(value);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T))
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      `${name} must be one of ${allowed.join(", ")}; it is '${value}'.`,
+    );
+  return value as T;
+}
+
+function readFile(name: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new BridgeError("CONFIG_INVALID", `${name} '${path}' cannot be read.`, { cause: error });
+  }
+}
+
+interface FileConfig {
+  target?: { kind?: string; entitySet?: string; fields?: Record<string, string>; dimensionFormat?: string[] };
+}
+
+function fileConfig(env: Env, cwd: string): FileConfig {
+  const explicit = text(env, "LEDGER_BRIDGE_CONFIG");
+  const path = explicit ?? join(cwd, "ledger-bridge.config.json");
+  if (explicit === undefined && !existsSync(path)) return {};
+  try {
+    return JSON.parse(readFile("LEDGER_BRIDGE_CONFIG", path)) as FileConfig;
+  } catch (error) {
+    if (error instanceof BridgeError) throw error;
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      `LEDGER_BRIDGE_CONFIG '${path}' is not valid JSON: ${(error as Error).message}.`,
+    );
+  }
+}
+
+function target(file: FileConfig): JournalTarget {
+  const configured = file.target;
+  if (configured === undefined || configured.kind === undefined || configured.kind === "ledger-journal") {
+    return {
+      kind: "ledger-journal",
+      ...(configured?.dimensionFormat ? { dimensionFormat: configured.dimensionFormat } : {}),
+    };
+  }
+  if (configured.kind !== "flat-entity") {
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      `target.kind must be ledger-journal or flat-entity; it is '${configured.kind}'.`,
+    );
+  }
+  return {
+    kind: "flat-entity",
+    entitySet: configured.entitySet ?? REPORT_FLAT_ENTITY.entitySet,
+    fields: { ...REPORT_FLAT_ENTITY.fields, ...(configured.fields as object) },
+  };
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeConfig {
+  const warnings: string[] = [];
+  const url = text(env, "D365_URL");
+  const environment = url === undefined ? undefined : normalizeEnvironmentUrl(url);
+  if (environment !== undefined) warnings.push(...environment.warnings);
+  const secret = text(env, "AZURE_CLIENT_SECRET");
+  const certificatePath = text(env, "AZURE_CLIENT_CERTIFICATE_PATH");
+  const inferred: AuthKind =
+    secret !== undefined ? "secret" : certificatePath !== undefined ? "certificate" : "default";
+  const kind = oneOf<AuthKind>(env, "LEDGER_BRIDGE_CREDENTIAL", [...CREDENTIAL_KINDS, "login"], inferred);
+  const caPath = text(env, "LEDGER_BRIDGE_CA_CERT");
+  const caCertPem =
+    caPath === undefined ? undefined : readFile("LEDGER_BRIDGE_CA_CERT", resolve(cwd, caPath));
+  const authorityHost = text(env, "AZURE_AUTHORITY_HOST");
+  const credential: Omit<CredentialConfig, "kind"> = {
+    ...(text(env, "AZURE_TENANT_ID") === undefined
+      ? {}
+      : { tenantId: text(env, "AZURE_TENANT_ID") as string }),
+    ...(text(env, "AZURE_CLIENT_ID") === undefined
+      ? {}
+      : { clientId: text(env, "AZURE_CLIENT_ID") as string }),
+    ...(secret === undefined ? {} : { clientSecret: secret }),
+    ...(certificatePath === undefined ? {} : { certificatePath: resolve(cwd, certificatePath) }),
+    ...(authorityHost === undefined ? {} : { authorityHost }),
+    ...(caCertPem === undefined ? {} : { caCertPem }),
+  };
+  if (environment !== undefined && (kind === "secret" || kind === "certificate" || kind === "login")) {
+    for (const [name, value] of [
+      ["AZURE_TENANT_ID", credential.tenantId],
+      ["AZURE_CLIENT_ID", credential.clientId],
+    ] as const) {
+      if (value === undefined)
+        throw new BridgeError("CONFIG_MISSING", `D365_URL is set, and the ${kind} credential needs ${name}.`);
+    }
+  }
+  const cacheKey = text(env, "LEDGER_BRIDGE_CACHE_KEY");
+  return {
+    ...(environment === undefined ? {} : { environment }),
+    auth: { kind, credential },
+    ...(caCertPem === undefined ? {} : { caCertPem }),
+    csrf: oneOf<CsrfMode>(env, "LEDGER_BRIDGE_CSRF", ["auto", "always", "never"], "auto"),
+    concurrency: integer(env, "LEDGER_BRIDGE_CONCURRENCY", 8, 1, 64),
+    timeoutMs: integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
+    postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
+    target: target(fileConfig(env, cwd)),
+    home: text(env, "LEDGER_BRIDGE_HOME") ?? join(homedir(), ".ledger-bridge"),
+    ...(cacheKey === undefined ? {} : { cacheKey }),
+    warnings,
+  };
+}
