@@ -290,3 +290,66 @@ describe("F&O client: exact decimals on the wire", () => {
     assert.equal(D365Client.name, "D365Client");
   });
 });
+
+describe("F&O client: request ids, final 4xx, cancellation, updates", () => {
+  it("keeps one x-ms-client-request-id across the retries of a request", async () => {
+    const time = fakeTime();
+    test.client.close();
+    test = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
+    await emulator.admin.addFault({ kind: "5xx-before-commit", entitySet: "Currencies", remaining: 2 });
+    await new Entities(test.client).queryAll("Currencies");
+    const ids = (await fnoRequests()).map((entry) => entry.clientRequestId);
+    assert.equal(ids.length, 3);
+    assert.equal(new Set(ids).size, 1);
+    assert.match(String(ids[0]), /^[0-9a-f-]{36}$/);
+  });
+
+  it("never retries 400, 403 or 404", async () => {
+    await emulator.admin.call("PUT", "fno/roles/Accountant", { entities: { Currencies: "read" } });
+    for (const [path, code] of [
+      ["/data/Currencies?$filter=Nope%20eq%201", "D365_BAD_REQUEST"],
+      ["/data/MainAccounts", "D365_FORBIDDEN"],
+      ["/data/NoSuchSet", "D365_NOT_FOUND"],
+    ] as const) {
+      await emulator.admin.clearRequests();
+      await assert.rejects(
+        test.client.request({ method: "GET", path }),
+        (error: unknown) => error instanceof D365Error && error.code === code,
+      );
+      assert.equal((await fnoRequests()).length, 1, path);
+    }
+  });
+
+  it("stops on an AbortSignal: before sending nothing goes out; during a throttle pause the wait ends at once", async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    await assert.rejects(
+      test.client.request({ method: "GET", path: "/data/Currencies", signal: aborted.signal }),
+    );
+    assert.equal((await fnoRequests()).length, 0);
+
+    test.client.gate.pause(60_000);
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = test.client.request({
+      method: "GET",
+      path: "/data/Currencies",
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(pending);
+    assert.ok(Date.now() - started < 5_000, "the pause did not hold the cancelled request");
+  });
+
+  it("updates and deletes by key", async () => {
+    const header = await entities.create("LedgerJournalHeaders", {
+      JournalName: "GenJrn",
+      Description: "before",
+    });
+    const keys = { dataAreaId: "usmf", JournalBatchNumber: String(header.JournalBatchNumber) };
+    await entities.update("LedgerJournalHeaders", keys, { Description: "after" });
+    assert.equal((await entities.get("LedgerJournalHeaders", keys))?.Description, "after");
+    await entities.delete("LedgerJournalHeaders", keys);
+    assert.equal(await entities.get("LedgerJournalHeaders", keys), undefined);
+  });
+});
