@@ -142,6 +142,19 @@ export function jsonBody(value: unknown): Buffer {
   return Buffer.from(stringifyJson(value, { isDecimal: isBig }), "utf8");
 }
 
+/** Counters for metrics (served by `serve` at /metrics): what F&O answered and what it cost. */
+export interface ClientMetrics {
+  /** Answers by HTTP status. */
+  readonly responses: Map<number, number>;
+  throttled: number;
+  /** Milliseconds spent waiting because F&O throttled. */
+  throttleWaitMs: number;
+  tokenRefreshes: number;
+  csrfFetches: number;
+  retries: number;
+  inDoubt: number;
+}
+
 interface SessionState {
   csrfToken?: string;
   readonly cookies: Map<string, string>;
@@ -158,6 +171,15 @@ export class D365Client {
   private readonly random: () => number;
   private readonly timeoutMs: number;
   private readonly csrf: CsrfMode;
+  readonly metrics: ClientMetrics = {
+    responses: new Map(),
+    throttled: 0,
+    throttleWaitMs: 0,
+    tokenRefreshes: 0,
+    csrfFetches: 0,
+    retries: 0,
+    inDoubt: 0,
+  };
   /** The write token and the session cookies it came with, for this environment. */
   private readonly session: SessionState = { cookies: new Map() };
 
@@ -183,6 +205,25 @@ export class D365Client {
   }
 
   private emit(event: ClientEvent): void {
+    const metrics = this.metrics;
+    switch (event.type) {
+      case "response":
+        metrics.responses.set(event.status, (metrics.responses.get(event.status) ?? 0) + 1);
+        break;
+      case "throttled":
+        metrics.throttled++;
+        metrics.throttleWaitMs += event.waitMs;
+        break;
+      case "token-refresh":
+        metrics.tokenRefreshes++;
+        break;
+      case "csrf-fetch":
+        metrics.csrfFetches++;
+        break;
+      case "retry":
+        metrics.retries++;
+        break;
+    }
     this.options.onEvent?.(event);
   }
 
@@ -251,6 +292,7 @@ export class D365Client {
           });
         }
         if (failure.sent && write) {
+          this.metrics.inDoubt++;
           throw new InDoubtError(
             "D365_IN_DOUBT",
             `${request.method} ${base.url} was sent but ${failure.kind === "timeout" ? "no answer came in time" : "the connection failed before the answer"} (${failure.code ?? failure.kind}).`,
@@ -340,6 +382,7 @@ export class D365Client {
       }
       if (status === 408 || (status >= 500 && status !== 501 && status !== 505)) {
         if (write && status !== 408 && !this.isDefinitiveFailure(response)) {
+          this.metrics.inDoubt++;
           throw new InDoubtError(
             "D365_IN_DOUBT",
             `${request.method} ${base.url} got ${status}: it may or may not have been carried out.`,

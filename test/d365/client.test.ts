@@ -174,6 +174,15 @@ describe("F&O client: throttling", () => {
       (await fnoRequests()).map((entry) => entry.status),
       [429, 429, 200],
     );
+    assert.equal(test.client.metrics.throttled, 2);
+    assert.equal(test.client.metrics.throttleWaitMs, 6000);
+    assert.deepEqual(
+      [...test.client.metrics.responses],
+      [
+        [429, 2],
+        [200, 1],
+      ],
+    );
   });
 
   it("holds every request back while one is throttled", async () => {
