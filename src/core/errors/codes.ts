@@ -378,6 +378,28 @@ export const ERROR_CODES = {
     "A $batch would hold more than 5,000 operations.",
     "Split the batch; F&O accepts at most 5,000 operations.",
   ),
+  OUTBOX_CONFLICT: fail(
+    "A journal with this key is already stored with different content.",
+    "Give the changed journal a new key (keys are idempotency keys), or redrive the stored one if that is what you meant.",
+  ),
+  OUTBOX_UNAVAILABLE: {
+    title: "The outbox store cannot be opened or reached.",
+    fix: "Check LEDGER_BRIDGE_STORE (a SQLite file path or a postgres:// URL) and that the database is up.",
+    severity: "error",
+    retryable: "yes",
+  },
+  OUTBOX_NOT_DURABLE: fail(
+    "The SQLite store is not in WAL mode with synchronous=FULL.",
+    "Use a local disk (not a network share) for the SQLite file; ledger-bridge sets both at start-up.",
+  ),
+  DELIVERY_MARKER_AMBIGUOUS: fail(
+    "More than one journal in F&O carries this journal's marker.",
+    "Look at the journals named in the message in F&O; delete the extra one if it is unposted, reverse it if posted, then redrive.",
+  ),
+  DELIVERY_LINES_MISMATCH: fail(
+    "The journal in F&O has other lines than the stored journal.",
+    "Compare the journal in F&O with the source; fix by hand, then redrive.",
+  ),
   D365_CANCELLED: fail(
     "The request was cancelled before it was sent.",
     "Nothing to do: nothing reached F&O.",

@@ -1,0 +1,392 @@
+/**
+ * The outbox on a SQL database. One statement per operation; the two engines differ only in the
+ * capability flags below (placeholders, row locking for concurrent claimers, id columns), never by
+ * `if (postgres)` scattered through the code.
+ */
+import { BridgeError } from "../core/errors/bridge-error.js";
+import type { JournalState } from "./states.js";
+import { CLAIMABLE, canMove } from "./states.js";
+import type {
+  EnqueueResult,
+  JournalChanges,
+  JournalEvent,
+  ListFilter,
+  NewJournal,
+  OutboxStore,
+  PostedVoucher,
+  StoredJournal,
+} from "./store.js";
+
+export interface EngineCapabilities {
+  readonly name: "sqlite" | "postgres";
+  /** Row locking that lets concurrent claimers skip each other's rows (PostgreSQL). */
+  readonly skipLocked: boolean;
+  /** `$1` (PostgreSQL) or `?` (SQLite). */
+  readonly positionalPlaceholders: boolean;
+  /** The column type of an auto-increment id. */
+  readonly serialId: string;
+}
+
+export interface SqlDatabase {
+  readonly capabilities: EngineCapabilities;
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Runs `work` in one write transaction (BEGIN IMMEDIATE on SQLite). */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Versioned migrations, applied in order; each engine gets its id column type. */
+export function migrations(capabilities: EngineCapabilities): ReadonlyArray<readonly [number, string[]]> {
+  return [
+    [
+      1,
+      [
+        `CREATE TABLE journals (
+          key TEXT PRIMARY KEY,
+          company TEXT NOT NULL,
+          journal_name TEXT NOT NULL,
+          source TEXT NOT NULL,
+          content_hash TEXT NOT NULL,
+          payload TEXT NOT NULL,
+          line_count INTEGER NOT NULL,
+          post INTEGER NOT NULL,
+          marker TEXT NOT NULL,
+          state TEXT NOT NULL,
+          attempt INTEGER NOT NULL DEFAULT 0,
+          lease_owner TEXT,
+          lease_until BIGINT,
+          available_at BIGINT NOT NULL,
+          journal_batch_number TEXT,
+          lines_confirmed_at BIGINT,
+          posted_at BIGINT,
+          vouchers TEXT,
+          last_error_code TEXT,
+          last_error TEXT,
+          created_at BIGINT NOT NULL,
+          updated_at BIGINT NOT NULL
+        )`,
+        "CREATE INDEX journals_due ON journals (state, available_at)",
+        "CREATE INDEX journals_company ON journals (company, key)",
+        `CREATE TABLE journal_events (
+          id ${capabilities.serialId},
+          key TEXT NOT NULL,
+          at BIGINT NOT NULL,
+          attempt INTEGER NOT NULL,
+          worker TEXT,
+          from_state TEXT,
+          to_state TEXT NOT NULL,
+          detail TEXT NOT NULL
+        )`,
+        "CREATE INDEX journal_events_key ON journal_events (key, id)",
+      ],
+    ],
+  ];
+}
+
+const COLUMNS = `key, company, journal_name, source, content_hash, payload, line_count, post, marker, state, attempt,
+  lease_owner, lease_until, available_at, journal_batch_number, lines_confirmed_at, posted_at, vouchers,
+  last_error_code, last_error, created_at, updated_at`;
+
+function row(record: Record<string, unknown>): StoredJournal {
+  const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    key: String(record.key),
+    company: String(record.company),
+    journalName: String(record.journal_name),
+    source: String(record.source),
+    contentHash: String(record.content_hash),
+    payload: String(record.payload),
+    lineCount: Number(record.line_count),
+    post: Number(record.post) === 1,
+    marker: String(record.marker),
+    state: String(record.state) as JournalState,
+    attempt: Number(record.attempt),
+    leaseOwner: record.lease_owner === null ? null : String(record.lease_owner),
+    leaseUntil: number(record.lease_until),
+    availableAt: Number(record.available_at),
+    journalBatchNumber: record.journal_batch_number === null ? null : String(record.journal_batch_number),
+    linesConfirmedAt: number(record.lines_confirmed_at),
+    postedAt: number(record.posted_at),
+    vouchers: record.vouchers === null ? null : (JSON.parse(String(record.vouchers)) as PostedVoucher[]),
+    lastErrorCode: record.last_error_code === null ? null : String(record.last_error_code),
+    lastError: record.last_error === null ? null : String(record.last_error),
+    createdAt: Number(record.created_at),
+    updatedAt: Number(record.updated_at),
+  };
+}
+
+export class SqlOutboxStore implements OutboxStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  /** `$n` placeholders as the engine wants them. */
+  private sql(text: string): string {
+    return this.db.capabilities.positionalPlaceholders ? text : text.replace(/\$\d+/g, "?");
+  }
+
+  /** Positional parameters in order of appearance, for engines with `?` placeholders. */
+  private run(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    if (this.db.capabilities.positionalPlaceholders) return this.db.query(text, params);
+    const order = [...text.matchAll(/\$(\d+)/g)].map((match) => params[Number(match[1]) - 1]);
+    return this.db.query(this.sql(text), order);
+  }
+
+  async init(): Promise<void> {
+    await this.db.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    );
+    const applied = new Set(
+      (await this.db.query("SELECT version FROM schema_migrations")).map((record) => Number(record.version)),
+    );
+    for (const [version, statements] of migrations(this.db.capabilities)) {
+      if (applied.has(version)) continue;
+      await this.db.transaction(async () => {
+        // Another instance may have migrated meanwhile (PostgreSQL): check again inside the transaction.
+        const again = await this.run("SELECT 1 AS present FROM schema_migrations WHERE version = $1", [
+          version,
+        ]);
+        if (again.length > 0) return;
+        for (const statement of statements) await this.db.query(statement);
+        await this.run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+          version,
+          Date.now(),
+        ]);
+      });
+    }
+  }
+
+  private async event(
+    key: string,
+    attempt: number,
+    worker: string | null,
+    from: JournalState | null,
+    to: JournalState,
+    detail: Record<string, unknown>,
+    now: number,
+  ) {
+    await this.run(
+      "INSERT INTO journal_events (key, at, attempt, worker, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [key, now, attempt, worker, from, to, JSON.stringify(detail)],
+    );
+  }
+
+  async enqueue(journal: NewJournal, now: number): Promise<EnqueueResult> {
+    return this.db.transaction(async () => {
+      const inserted = await this.run(
+        `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post, marker, state,
+           attempt, available_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10)
+         ON CONFLICT (key) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          journal.key,
+          journal.company,
+          journal.journalName,
+          journal.source,
+          journal.contentHash,
+          journal.payload,
+          journal.lineCount,
+          journal.post ? 1 : 0,
+          journal.marker,
+          now,
+        ],
+      );
+      if (inserted[0] !== undefined) {
+        await this.event(
+          journal.key,
+          0,
+          null,
+          null,
+          "ready",
+          { source: journal.source, lines: journal.lineCount },
+          now,
+        );
+        return { outcome: "created", journal: row(inserted[0]) };
+      }
+      const existing = await this.get(journal.key);
+      if (existing === undefined) throw new Error(`journal ${journal.key} vanished during enqueue`);
+      if (existing.contentHash !== journal.contentHash) {
+        throw new BridgeError(
+          "OUTBOX_CONFLICT",
+          `Journal ${journal.key} is stored from ${existing.source} (content ${existing.contentHash.slice(0, 12)}); ${journal.source} gives it other content (${journal.contentHash.slice(0, 12)}).`,
+        );
+      }
+      return { outcome: "duplicate", journal: existing };
+    });
+  }
+
+  async claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
+    const states = CLAIMABLE.map((state) => `'${state}'`).join(", ");
+    const lock = this.db.capabilities.skipLocked ? "FOR UPDATE SKIP LOCKED" : "";
+    return this.db.transaction(async () => {
+      // Journals left in a leased state by a worker that died come back once the lease expires;
+      // posted and dead journals are never claimed, and lines_created only when posting is wanted.
+      const claimed = await this.run(
+        `UPDATE journals SET lease_owner = $1, lease_until = $2, attempt = attempt + 1, updated_at = $3
+         WHERE key IN (
+           SELECT key FROM journals
+           WHERE state IN (${states}) AND available_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
+             AND NOT (state = 'lines_created' AND post = 0)
+           ORDER BY available_at, key
+           LIMIT $4 ${lock})
+         RETURNING ${COLUMNS}`,
+        [worker, now + leaseMs, now, limit],
+      );
+      const journals = claimed.map(row);
+      for (const journal of journals) {
+        await this.event(
+          journal.key,
+          journal.attempt,
+          worker,
+          journal.state,
+          journal.state,
+          { claimed: true, leaseUntil: now + leaseMs },
+          now,
+        );
+      }
+      return journals.sort((a, b) => a.availableAt - b.availableAt || a.key.localeCompare(b.key));
+    });
+  }
+
+  async settle(
+    key: string,
+    attempt: number,
+    worker: string,
+    changes: JournalChanges,
+    detail: Record<string, unknown>,
+    now: number,
+  ): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const current = await this.get(key);
+      // Fencing: only the worker holding this attempt may record anything.
+      if (current === undefined || current.attempt !== attempt || current.leaseOwner !== worker) return false;
+      if (!canMove(current.state, changes.state)) {
+        throw new Error(`outbox: ${key} cannot move from ${current.state} to ${changes.state}`);
+      }
+      const updated = await this.run(
+        `UPDATE journals SET state = $1,
+           journal_batch_number = COALESCE($2, journal_batch_number),
+           lines_confirmed_at = COALESCE($3, lines_confirmed_at),
+           posted_at = COALESCE($4, posted_at),
+           vouchers = COALESCE($5, vouchers),
+           last_error_code = $6, last_error = $7,
+           available_at = COALESCE($8, available_at),
+           lease_owner = CASE WHEN $9 = 1 THEN lease_owner ELSE NULL END,
+           lease_until = CASE WHEN $9 = 1 THEN lease_until ELSE NULL END,
+           updated_at = $10
+         WHERE key = $11 AND attempt = $12 AND lease_owner = $13
+         RETURNING key`,
+        [
+          changes.state,
+          changes.journalBatchNumber ?? null,
+          changes.linesConfirmedAt ?? null,
+          changes.postedAt ?? null,
+          changes.vouchers === undefined ? null : JSON.stringify(changes.vouchers),
+          changes.lastErrorCode ?? null,
+          changes.lastError ?? null,
+          changes.availableAt ?? null,
+          changes.keepLease ? 1 : 0,
+          now,
+          key,
+          attempt,
+          worker,
+        ],
+      );
+      if (updated.length === 0) return false;
+      await this.event(key, attempt, worker, current.state, changes.state, detail, now);
+      return true;
+    });
+  }
+
+  async extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean> {
+    const updated = await this.run(
+      "UPDATE journals SET lease_until = $1 WHERE key = $2 AND attempt = $3 AND lease_owner = $4 RETURNING key",
+      [leaseUntil, key, attempt, worker],
+    );
+    return updated.length > 0;
+  }
+
+  async release(key: string, attempt: number, worker: string, now: number): Promise<boolean> {
+    const updated = await this.run(
+      "UPDATE journals SET lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE key = $2 AND attempt = $3 AND lease_owner = $4 RETURNING key",
+      [now, key, attempt, worker],
+    );
+    return updated.length > 0;
+  }
+
+  async get(key: string): Promise<StoredJournal | undefined> {
+    const [found] = await this.run(`SELECT ${COLUMNS} FROM journals WHERE key = $1`, [key]);
+    return found === undefined ? undefined : row(found);
+  }
+
+  async list(filter: ListFilter): Promise<StoredJournal[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      where.push(clause.replace("?", `$${params.length}`));
+    };
+    if (filter.state !== undefined) add("state = ?", filter.state);
+    if (filter.company !== undefined) add("company = ?", filter.company);
+    if (filter.source !== undefined) add("source = ?", filter.source);
+    if (filter.after !== undefined) add("key > ?", filter.after);
+    params.push(filter.limit ?? 1000);
+    const rows = await this.run(
+      `SELECT ${COLUMNS} FROM journals ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ORDER BY key LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(row);
+  }
+
+  async events(key: string): Promise<JournalEvent[]> {
+    const rows = await this.run(
+      "SELECT key, at, attempt, worker, from_state, to_state, detail FROM journal_events WHERE key = $1 ORDER BY id",
+      [key],
+    );
+    return rows.map((record) => ({
+      key: String(record.key),
+      at: Number(record.at),
+      attempt: Number(record.attempt),
+      worker: record.worker === null ? null : String(record.worker),
+      fromState: record.from_state === null ? null : (String(record.from_state) as JournalState),
+      toState: String(record.to_state) as JournalState,
+      detail: JSON.parse(String(record.detail)),
+    }));
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = await this.db.query("SELECT state, COUNT(*) AS n FROM journals GROUP BY state");
+    return Object.fromEntries(rows.map((record) => [String(record.state), Number(record.n)]));
+  }
+
+  async redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number> {
+    return this.db.transaction(async () => {
+      const targets =
+        keys === "all-dead"
+          ? (await this.list({ state: "dead", limit: 1_000_000 })).map((journal) => journal.key)
+          : keys;
+      let moved = 0;
+      for (const key of targets) {
+        const updated = await this.run(
+          "UPDATE journals SET state = 'ready', available_at = $1, last_error_code = NULL, last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE key = $2 AND state = 'dead' RETURNING attempt",
+          [now, key],
+        );
+        if (updated[0] === undefined) continue;
+        moved++;
+        await this.event(
+          key,
+          Number(updated[0].attempt),
+          actor,
+          "dead",
+          "ready",
+          { redrive: true, by: actor },
+          now,
+        );
+      }
+      return moved;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

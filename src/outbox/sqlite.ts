@@ -1,0 +1,105 @@
+/**
+ * The embedded engine: one SQLite file, WAL with synchronous=FULL (a commit survives power loss, not
+ * only a crash of the process), write transactions opened with BEGIN IMMEDIATE (a deferred read that
+ * upgrades to a write gets SQLITE_BUSY despite busy_timeout). better-sqlite3 is synchronous, so the
+ * transactions of one process are serialised here; several processes share the file through SQLite's
+ * own locking.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { BridgeError } from "../core/errors/bridge-error.js";
+import type { EngineCapabilities, SqlDatabase } from "./sql.js";
+
+const CAPABILITIES: EngineCapabilities = {
+  name: "sqlite",
+  skipLocked: false,
+  positionalPlaceholders: false,
+  serialId: "INTEGER PRIMARY KEY AUTOINCREMENT",
+};
+
+/**
+ * Connections to one file in one process share a queue: a transaction spans awaits, and a second
+ * connection's BEGIN IMMEDIATE would block the event loop in busy_timeout while the first one cannot
+ * run to finish it.
+ */
+const queues = new Map<string, { tail: Promise<unknown>; users: number }>();
+
+export class SqliteDatabase implements SqlDatabase {
+  readonly capabilities = CAPABILITIES;
+  private readonly db: Database.Database;
+  private readonly inTransaction = new AsyncLocalStorage<boolean>();
+  private readonly queue: { tail: Promise<unknown>; users: number };
+
+  constructor(private readonly path: string) {
+    const shared = queues.get(path) ?? { tail: Promise.resolve(), users: 0 };
+    shared.users++;
+    queues.set(path, shared);
+    this.queue = shared;
+    try {
+      if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.pragma("busy_timeout = 10000");
+      this.db.pragma("foreign_keys = ON");
+    } catch (error) {
+      throw new BridgeError(
+        "OUTBOX_UNAVAILABLE",
+        `The SQLite store ${path} cannot be opened: ${(error as Error).message}.`,
+        { cause: error },
+      );
+    }
+    const mode = String(this.db.pragma("journal_mode", { simple: true })).toLowerCase();
+    const sync = Number(this.db.pragma("synchronous", { simple: true }));
+    if ((mode !== "wal" && path !== ":memory:") || sync !== 2) {
+      throw new BridgeError(
+        "OUTBOX_NOT_DURABLE",
+        `The SQLite store ${path} runs with journal_mode=${mode}, synchronous=${sync}.`,
+      );
+    }
+  }
+
+  /** One statement; outside a transaction it waits for the running one to finish. */
+  query(sql: string, params: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    if (this.inTransaction.getStore()) return Promise.resolve(this.execute(sql, params));
+    return this.exclusive(async () => this.execute(sql, params));
+  }
+
+  private execute(sql: string, params: readonly unknown[]): Record<string, unknown>[] {
+    const statement = this.db.prepare(sql);
+    if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+    statement.run(...params);
+    return [];
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.tail.then(work, work);
+    this.queue.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inTransaction.getStore()) return work();
+    return this.exclusive(() =>
+      this.inTransaction.run(true, async () => {
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await work();
+          this.db.exec("COMMIT");
+          return result;
+        } catch (error) {
+          this.db.exec("ROLLBACK");
+          throw error;
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.queue.tail;
+    this.db.close();
+    if (--this.queue.users === 0) queues.delete(this.path);
+  }
+}

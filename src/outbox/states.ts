@@ -1,0 +1,44 @@
+/**
+ * A journal's states in the outbox, in delivery order, and the moves between them (drawn in
+ * docs/outbox-states.md). Progress is recorded in fields as well — the JournalBatchNumber once the
+ * header exists, the time the lines were confirmed, the vouchers once posted — so a journal waiting to
+ * retry or in doubt still knows how far it got.
+ */
+export const STATES = [
+  "ready",
+  "header_created",
+  "lines_created",
+  "posted",
+  "retry_wait",
+  "in_doubt",
+  "dead",
+] as const;
+export type JournalState = (typeof STATES)[number];
+
+/** Delivered: lines created (when posting was not asked for) or posted. */
+export function isDelivered(state: JournalState, post: boolean): boolean {
+  return state === "posted" || (state === "lines_created" && !post);
+}
+
+/** States a worker may claim (when due and not leased). */
+export const CLAIMABLE: readonly JournalState[] = [
+  "ready",
+  "header_created",
+  "lines_created",
+  "retry_wait",
+  "in_doubt",
+];
+
+const MOVES: Record<JournalState, readonly JournalState[]> = {
+  ready: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead"],
+  header_created: ["lines_created", "posted", "retry_wait", "in_doubt", "dead"],
+  lines_created: ["posted", "retry_wait", "in_doubt", "dead"],
+  posted: [],
+  retry_wait: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "ready"],
+  in_doubt: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "ready"],
+  dead: ["ready"],
+};
+
+export function canMove(from: JournalState, to: JournalState): boolean {
+  return from === to || MOVES[from].includes(to);
+}

@@ -1,0 +1,110 @@
+/**
+ * The outbox: journals stored under their key before anything is acknowledged, claimed by workers
+ * with a lease and a fencing token (the attempt number), settled only by the worker that still holds
+ * them. One interface; engines differ only in the capability flags of sql.ts.
+ */
+import type { JournalState } from "./states.js";
+
+export interface PostedVoucher {
+  readonly voucher: string;
+  readonly postedVoucher: string;
+  readonly transDate: string;
+}
+
+export interface NewJournal {
+  readonly key: string;
+  readonly company: string;
+  readonly journalName: string;
+  /** Where it came from: a file path, "api", a library caller's name. */
+  readonly source: string;
+  /** SHA-256 of the canonical payload: the same key with other content is a conflict. */
+  readonly contentHash: string;
+  /** The journal as canonical JSON (amounts as strings). */
+  readonly payload: string;
+  readonly lineCount: number;
+  readonly post: boolean;
+  /** What identifies the journal in F&O (the header's Description starts with it). */
+  readonly marker: string;
+}
+
+export interface StoredJournal extends NewJournal {
+  readonly state: JournalState;
+  readonly attempt: number;
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: number | null;
+  readonly availableAt: number;
+  readonly journalBatchNumber: string | null;
+  readonly linesConfirmedAt: number | null;
+  readonly postedAt: number | null;
+  readonly vouchers: PostedVoucher[] | null;
+  readonly lastErrorCode: string | null;
+  readonly lastError: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface JournalEvent {
+  readonly key: string;
+  readonly at: number;
+  readonly attempt: number;
+  readonly worker: string | null;
+  readonly fromState: JournalState | null;
+  readonly toState: JournalState;
+  /** Request ids, F&O numbers, vouchers, error code and message. */
+  readonly detail: Record<string, unknown>;
+}
+
+export interface JournalChanges {
+  readonly state: JournalState;
+  readonly journalBatchNumber?: string;
+  readonly linesConfirmedAt?: number;
+  readonly postedAt?: number;
+  readonly vouchers?: readonly PostedVoucher[];
+  readonly lastErrorCode?: string | null;
+  readonly lastError?: string | null;
+  readonly availableAt?: number;
+  /** Keep the lease (the worker goes on with the next step) instead of releasing it. */
+  readonly keepLease?: boolean;
+}
+
+export type EnqueueResult =
+  | { readonly outcome: "created"; readonly journal: StoredJournal }
+  | { readonly outcome: "duplicate"; readonly journal: StoredJournal };
+
+export interface ListFilter {
+  readonly state?: JournalState;
+  readonly company?: string;
+  readonly source?: string;
+  /** Keys after this one (cursor pagination, by key). */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+export interface OutboxStore {
+  /** Applies pending migrations and checks the engine's durability settings. */
+  init(): Promise<void>;
+  /** Stores the journal; the same key with the same content is a no-op; other content throws OUTBOX_CONFLICT. */
+  enqueue(journal: NewJournal, now: number): Promise<EnqueueResult>;
+  /** Leases up to `limit` due journals to `worker` and returns them with their new attempt number. */
+  claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]>;
+  /** Records progress; false when the worker no longer holds the journal (fenced out). */
+  settle(
+    key: string,
+    attempt: number,
+    worker: string,
+    changes: JournalChanges,
+    detail: Record<string, unknown>,
+    now: number,
+  ): Promise<boolean>;
+  /** Extends a lease the worker still holds. */
+  extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean>;
+  /** Gives a claimed journal back without progress (graceful shutdown). */
+  release(key: string, attempt: number, worker: string, now: number): Promise<boolean>;
+  get(key: string): Promise<StoredJournal | undefined>;
+  list(filter: ListFilter): Promise<StoredJournal[]>;
+  events(key: string): Promise<JournalEvent[]>;
+  countByState(): Promise<Record<string, number>>;
+  /** Puts dead journals back to ready; returns how many moved. */
+  redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,275 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { BridgeError } from "../../src/core/errors/bridge-error.js";
+import type { NewJournal, OutboxStore } from "../../src/outbox/store.js";
+import { ENGINES, type TestStore } from "../helpers/stores.js";
+
+const T0 = Date.parse("2026-11-30T12:00:00Z");
+const LEASE = 30_000;
+
+function journal(key: string, overrides: Partial<NewJournal> = {}): NewJournal {
+  return {
+    key,
+    company: "usmf",
+    journalName: "GenJrn",
+    source: "file-a.csv",
+    contentHash: `hash-of-${key}`,
+    payload: `{"key":"${key}"}`,
+    lineCount: 2,
+    post: true,
+    marker: `lb:${key}`,
+    ...overrides,
+  };
+}
+
+for (const engine of ENGINES) {
+  describe(`outbox conformance: ${engine.name}`, async () => {
+    const skip = await engine.skip();
+    if (skip !== undefined) {
+      it(`skipped: ${skip}`, { skip }, () => undefined);
+      return;
+    }
+    let test: TestStore;
+    let store: OutboxStore;
+    beforeEach(async () => {
+      test = await engine.open();
+      store = test.store;
+    });
+    afterEach(() => test.cleanup());
+
+    it("stores a journal under its key: same content is a no-op, other content a conflict naming both", async () => {
+      const first = await store.enqueue(journal("k1"), T0);
+      assert.equal(first.outcome, "created");
+      assert.equal(first.journal.state, "ready");
+      const again = await store.enqueue(journal("k1", { source: "file-b.csv" }), T0 + 1);
+      assert.equal(again.outcome, "duplicate");
+      assert.equal(again.journal.source, "file-a.csv");
+      await assert.rejects(
+        store.enqueue(journal("k1", { source: "file-b.csv", contentHash: "other" }), T0),
+        (error: unknown) => {
+          assert.ok(error instanceof BridgeError);
+          assert.equal(error.code, "OUTBOX_CONFLICT");
+          assert.match(error.message, /stored from file-a\.csv .* file-b\.csv gives it other content/);
+          return true;
+        },
+      );
+    });
+
+    it("leases each due journal to one worker at a time, with a new attempt number", async () => {
+      for (const key of ["k1", "c1", "c2", "c3"]) await store.enqueue(journal(key), T0);
+      const a = await store.claim("worker-a", 2, LEASE, T0 + 10);
+      const b = await store.claim("worker-b", 10, LEASE, T0 + 10);
+      const keysA = a.map((j) => j.key);
+      const keysB = b.map((j) => j.key);
+      assert.equal(keysA.length + keysB.length, 4, "k1 and c1..c3");
+      assert.deepEqual(
+        keysA.filter((key) => keysB.includes(key)),
+        [],
+      );
+      assert.ok([...a, ...b].every((j) => j.attempt === 1 && j.leaseUntil === T0 + 10 + LEASE));
+      assert.deepEqual(await store.claim("worker-c", 10, LEASE, T0 + 20), [], "all leased");
+      const expired = await store.claim("worker-c", 10, LEASE, T0 + 10 + LEASE + 1);
+      assert.equal(expired.length, 4, "expired leases return to the pool");
+      assert.ok(expired.every((j) => j.attempt === 2 && j.leaseOwner === "worker-c"));
+    });
+
+    it("fences: a worker whose lease expired cannot settle a journal another worker finished", async () => {
+      await store.enqueue(journal("f1"), T0);
+      const [stale] = await store.claim("stale", 1, LEASE, T0 + 100_000);
+      assert.equal(stale?.key, "f1");
+      const [fresh] = await store.claim("fresh", 1, LEASE, T0 + 100_000 + LEASE + 1);
+      assert.equal(fresh?.key, "f1");
+      assert.ok(
+        await store.settle(
+          "f1",
+          fresh?.attempt ?? 0,
+          "fresh",
+          { state: "posted", journalBatchNumber: "USMF-000009", postedAt: T0 },
+          {},
+          T0 + 200_000,
+        ),
+      );
+      assert.equal(
+        await store.settle(
+          "f1",
+          stale?.attempt ?? 0,
+          "stale",
+          { state: "dead", lastError: "late" },
+          {},
+          T0 + 200_001,
+        ),
+        false,
+      );
+      assert.equal(await store.extendLease("f1", stale?.attempt ?? 0, "stale", T0 + 999_999), false);
+      const final = await store.get("f1");
+      assert.equal(final?.state, "posted");
+      assert.equal(final?.journalBatchNumber, "USMF-000009");
+    });
+
+    it("records progress step by step, with every transition in the audit trail", async () => {
+      await store.enqueue(journal("p1", { post: true }), T0);
+      const [claimed] = await store.claim("w", 1, LEASE, T0 + 300_000);
+      assert.equal(claimed?.key, "p1");
+      const attempt = claimed?.attempt ?? 0;
+      assert.ok(
+        await store.settle(
+          "p1",
+          attempt,
+          "w",
+          { state: "header_created", journalBatchNumber: "USMF-000042", keepLease: true },
+          { requestId: "r1" },
+          T0 + 300_001,
+        ),
+      );
+      assert.ok(
+        await store.settle(
+          "p1",
+          attempt,
+          "w",
+          { state: "lines_created", linesConfirmedAt: T0 + 300_002, keepLease: true },
+          { requestId: "r2" },
+          T0 + 300_002,
+        ),
+      );
+      const vouchers = [{ voucher: "V1", postedVoucher: "USMF-V00000001", transDate: "2026-11-30" }];
+      assert.ok(
+        await store.settle(
+          "p1",
+          attempt,
+          "w",
+          { state: "posted", postedAt: T0 + 300_003, vouchers },
+          { requestId: "r3" },
+          T0 + 300_003,
+        ),
+      );
+      const stored = await store.get("p1");
+      assert.deepEqual(
+        {
+          state: stored?.state,
+          batch: stored?.journalBatchNumber,
+          vouchers: stored?.vouchers,
+          lease: stored?.leaseOwner,
+        },
+        { state: "posted", batch: "USMF-000042", vouchers, lease: null },
+      );
+      const trail = await store.events("p1");
+      assert.deepEqual(
+        trail.map((event) => `${event.fromState ?? "-"}>${event.toState}`),
+        [
+          "->ready",
+          "ready>ready",
+          "ready>header_created",
+          "header_created>lines_created",
+          "lines_created>posted",
+        ],
+      );
+      assert.equal(trail[2]?.detail.requestId, "r1");
+      assert.equal(trail[2]?.worker, "w");
+    });
+
+    it("keeps a retry waiting until it is due, and never claims posted or dead journals", async () => {
+      await store.enqueue(journal("r1"), T0);
+      const [claimed] = await store.claim("w", 1, LEASE, T0 + 400_000);
+      assert.equal(claimed?.key, "r1");
+      await store.settle(
+        "r1",
+        claimed?.attempt ?? 0,
+        "w",
+        {
+          state: "retry_wait",
+          availableAt: T0 + 500_000,
+          lastErrorCode: "D365_SERVER_ERROR",
+          lastError: "502",
+        },
+        {},
+        T0 + 400_001,
+      );
+      assert.deepEqual(
+        (await store.claim("w", 10, LEASE, T0 + 499_999)).map((j) => j.key),
+        [],
+      );
+      assert.deepEqual(
+        (await store.claim("w", 10, LEASE, T0 + 500_000)).map((j) => j.key),
+        ["r1"],
+      );
+    });
+
+    it("redrives dead journals back to ready, with the actor in the trail", async () => {
+      await store.enqueue(journal("d1"), T0);
+      const [claimed] = await store.claim("w", 1, LEASE, T0 + 600_000);
+      await store.settle(
+        "d1",
+        claimed?.attempt ?? 0,
+        "w",
+        { state: "dead", lastErrorCode: "D365_BUSINESS_RULE", lastError: "Infolog" },
+        {},
+        T0 + 600_001,
+      );
+      assert.equal((await store.get("d1"))?.lastErrorCode, "D365_BUSINESS_RULE");
+      assert.equal(await store.redrive("all-dead", "admin:alice", T0 + 700_000), 1);
+      const redriven = await store.get("d1");
+      assert.equal(redriven?.state, "ready");
+      assert.equal(redriven?.lastErrorCode, null);
+      assert.equal((await store.events("d1")).at(-1)?.worker, "admin:alice");
+      assert.equal(await store.redrive(["d1"], "admin", T0 + 700_001), 0, "only dead journals move");
+    });
+
+    it("lists by state and company with a cursor, and counts by state", async () => {
+      for (const key of ["a1", "a2", "a3"]) await store.enqueue(journal(key), T0);
+      await store.enqueue(journal("z1", { company: "usrt" }), T0);
+      const [claimed] = await store.claim("w", 1, LEASE, T0);
+      await store.settle(
+        claimed?.key ?? "",
+        claimed?.attempt ?? 0,
+        "w",
+        { state: "posted", postedAt: T0 },
+        {},
+        T0,
+      );
+      const page = await store.list({ limit: 2 });
+      const next = await store.list({ limit: 100, after: page.at(-1)?.key ?? "" });
+      assert.equal(page.length + next.length, (await store.list({ limit: 100 })).length);
+      assert.deepEqual(
+        (await store.list({ company: "usrt" })).map((j) => j.key),
+        ["z1"],
+      );
+      const counts = await store.countByState();
+      assert.equal(counts.posted, 1);
+      assert.ok((counts.ready ?? 0) >= 1);
+    });
+
+    it("applies migrations once, however often init runs", async () => {
+      await store.enqueue(journal("k1"), T0);
+      const other = await test.reopen();
+      await other.init();
+      assert.equal((await other.get("k1"))?.key, "k1");
+    });
+
+    it("lets concurrent claimers on separate connections take every journal exactly once", async () => {
+      const keys = Array.from({ length: 60 }, (_, i) => `many-${String(i).padStart(3, "0")}`);
+      for (const key of keys) await store.enqueue(journal(key), T0);
+      const second = await test.reopen();
+      const seen: string[] = [];
+      const drain = async (outbox: OutboxStore, worker: string) => {
+        for (;;) {
+          const claimed = await outbox.claim(worker, 3, LEASE, T0 + 900_000);
+          if (claimed.length === 0) return;
+          for (const item of claimed) {
+            seen.push(item.key);
+            await outbox.settle(
+              item.key,
+              item.attempt,
+              worker,
+              { state: "posted", postedAt: T0 },
+              {},
+              T0 + 900_000,
+            );
+          }
+        }
+      };
+      await Promise.all([drain(store, "one"), drain(second, "two"), drain(store, "three")]);
+      const many = seen.filter((key) => key.startsWith("many-")).sort();
+      assert.deepEqual(many, keys);
+    });
+  });
+}
