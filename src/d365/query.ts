@@ -48,6 +48,16 @@ export function eq(field: string, value: ODataValue): string {
   return `${checkName(field)} eq ${literal(value)}`;
 }
 
+/**
+ * `field eq 'prefix*'`: F&O's wildcard match, used to find a marker followed by free text. The prefix
+ * itself may not contain `*`; callers check candidates exactly, since F&O documents no escape for it.
+ */
+export function startsWith(field: string, prefix: string): string {
+  if (prefix.includes("*"))
+    throw new BridgeError("D365_QUERY_WILDCARD", `The prefix for ${field} contains '*'.`);
+  return `${checkName(field)} eq ${literal(`${prefix}*`)}`;
+}
+
 export function and(...clauses: string[]): string {
   return clauses.map((clause) => `(${clause})`).join(" and ");
 }

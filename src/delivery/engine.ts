@@ -1,0 +1,515 @@
+/**
+ * The delivery engine: takes journals from the outbox and delivers each exactly once.
+ *
+ * Per journal, in this order (DESIGN.md §6):
+ * 1. If it is in doubt, or a previous attempt may have sent something, reconcile first: look its
+ *    marker up in F&O and adopt what exists (header, lines, posting) — never re-send blind.
+ * 2. Create the header; record its JournalBatchNumber durably before any line is sent.
+ * 3. Send all its lines in one changeset (they exist all or not at all); record that they exist.
+ * 4. If posting was asked for, call the posting service; record the vouchers.
+ *
+ * Headers of many journals travel in one $batch, lines of many journals in one $batch with one
+ * changeset each. Every record is fenced by the attempt number of the claim: a worker that lost its
+ * lease records nothing. Transient failures wait and retry with backoff; business-rule failures are
+ * dead with F&O's Infolog; unknown outcomes are in doubt and reconciled on the next attempt.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
+import { BridgeError, isBridgeError } from "../core/errors/bridge-error.js";
+import type { Journal } from "../core/journal.js";
+import { type Changeset, sendBatch } from "../d365/batch.js";
+import type { D365Client } from "../d365/client.js";
+import { Entities } from "../d365/entities.js";
+import { D365Error, isInDoubt } from "../d365/errors.js";
+import { postJournal } from "../d365/posting.js";
+import { and, eq, startsWith } from "../d365/query.js";
+import { flatPayload, headerPayload, type JournalTarget, linePayload } from "../d365/targets.js";
+import type { JournalChanges, OutboxStore, PostedVoucher, StoredJournal } from "../outbox/store.js";
+import { carriesMarker, fromPayload, headerDescription } from "./journal-record.js";
+
+export interface EngineOptions {
+  readonly store: OutboxStore;
+  readonly client: D365Client;
+  readonly target?: JournalTarget;
+  readonly postingPath?: string;
+  readonly workerId?: string;
+  /** Journals claimed per round (default 50). */
+  readonly batchSize?: number;
+  /** Rounds running at once (default 4). */
+  readonly rounds?: number;
+  /** Operations per $batch request (default 1,000; F&O allows 5,000). */
+  readonly maxBatchOperations?: number;
+  readonly leaseMs?: number;
+  /** Attempts before a journal failing transiently is dead (default 10). */
+  readonly maxAttempts?: number;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Test hook: called at named points of the protocol (crash tests kill the process there). */
+  readonly failpoint?: (name: Failpoint, key: string) => void;
+}
+
+export type Failpoint =
+  | "after-claim"
+  | "after-header-sent"
+  | "after-header-recorded"
+  | "after-lines-sent"
+  | "after-lines-recorded"
+  | "after-post-sent";
+
+export type EngineEvent =
+  | { readonly type: "settled"; readonly key: string; readonly state: string; readonly lines: number }
+  | { readonly type: "reconciled"; readonly key: string; readonly found: string };
+
+interface Work {
+  claim: StoredJournal;
+  journal: Journal;
+  batchNumber: string | null;
+  linesDone: boolean;
+  done: boolean;
+}
+
+const DEFAULT_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 600_000;
+
+export class DeliveryEngine {
+  private readonly store: OutboxStore;
+  private readonly client: D365Client;
+  private readonly entities: Entities;
+  private readonly target: JournalTarget;
+  readonly workerId: string;
+  private readonly batchSize: number;
+  private readonly rounds: number;
+  private readonly maxBatchOperations: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private stopping = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
+    this.client = options.client;
+    this.entities = new Entities(options.client);
+    this.target = options.target ?? { kind: "ledger-journal" };
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.batchSize = options.batchSize ?? 50;
+    this.rounds = options.rounds ?? 4;
+    this.maxBatchOperations = options.maxBatchOperations ?? 1000;
+    this.leaseMs = options.leaseMs ?? 120_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? realSleepFn;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Stops claiming; rounds in progress finish their journals. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Delivers until nothing is due (used by `post`); returns how many journals were settled. */
+  async runUntilIdle(): Promise<number> {
+    let settled = 0;
+    const loop = async () => {
+      while (!this.stopping) {
+        const count = await this.round();
+        if (count === 0) return;
+        settled += count;
+      }
+    };
+    await Promise.all(Array.from({ length: this.rounds }, loop));
+    return settled;
+  }
+
+  /** Delivers forever until stopped (used by `serve`), sleeping `idleMs` when nothing is due. */
+  async run(idleMs = 1000): Promise<void> {
+    const loop = async () => {
+      while (!this.stopping) {
+        const count = await this.round().catch((error: unknown) => {
+          this.options.logger?.error({ err: String(error) }, "delivery round failed");
+          return 0;
+        });
+        if (count === 0 && !this.stopping) await this.sleep(idleMs);
+      }
+    };
+    await Promise.all(Array.from({ length: this.rounds }, loop));
+  }
+
+  /** Claims one batch of due journals and takes each as far as it goes. */
+  async round(): Promise<number> {
+    const claimed = await this.store.claim(this.workerId, this.batchSize, this.leaseMs, this.clock.now());
+    if (claimed.length === 0) return 0;
+    const work: Work[] = [];
+    for (const claim of claimed) {
+      this.options.failpoint?.("after-claim", claim.key);
+      work.push({
+        claim,
+        journal: await fromPayload(claim.payload),
+        batchNumber: claim.journalBatchNumber,
+        linesDone: claim.linesConfirmedAt !== null,
+        done: false,
+      });
+    }
+    for (const item of work) {
+      if (this.needsReconciliation(item.claim)) await this.guard([item], () => this.reconcile(item));
+    }
+    await this.createHeaders(work.filter((item) => !item.done && item.batchNumber === null));
+    await this.createLines(work.filter((item) => !item.done && item.batchNumber !== null && !item.linesDone));
+    await this.postJournals(work.filter((item) => !item.done && item.linesDone && item.claim.post));
+    for (const item of work.filter((each) => !each.done && each.linesDone && !each.claim.post)) {
+      await this.settle(item, { state: "lines_created" }, {});
+    }
+    return claimed.length;
+  }
+
+  /**
+   * An attempt after the first may follow a crash after something was sent; a journal in doubt
+   * certainly does. A journal waiting to retry failed before anything reached F&O.
+   */
+  private needsReconciliation(claim: StoredJournal): boolean {
+    return claim.state === "in_doubt" || (claim.attempt > 1 && claim.state !== "retry_wait");
+  }
+
+  private async reconcile(item: Work): Promise<void> {
+    const { claim, journal } = item;
+    if (item.batchNumber === null) {
+      const candidates = await this.entities.queryAll("LedgerJournalHeaders", {
+        // The marker with or without the journal's description after it; checked exactly below.
+        filter: and(eq("dataAreaId", journal.company), startsWith("Description", claim.marker)),
+        select: ["JournalBatchNumber", "Description", "IsPosted"],
+        crossCompany: true,
+      });
+      const mine = candidates.filter((header) => carriesMarker(header.Description, claim.marker));
+      if (mine.length > 1) {
+        throw new BridgeError(
+          "DELIVERY_MARKER_AMBIGUOUS",
+          `Journal ${claim.key} has ${mine.length} headers in F&O: ${mine.map((header) => String(header.JournalBatchNumber)).join(", ")}.`,
+        );
+      }
+      if (mine.length === 0) return;
+      item.batchNumber = String(mine[0]?.JournalBatchNumber);
+      this.options.onEvent?.({ type: "reconciled", key: claim.key, found: "header" });
+      if (
+        !(await this.settle(
+          item,
+          { state: "header_created", journalBatchNumber: item.batchNumber, keepLease: true },
+          { reconciled: "header" },
+        ))
+      )
+        return;
+    }
+    if (!item.linesDone) {
+      const lines = await this.entities.queryAll("LedgerJournalLines", {
+        filter: and(eq("dataAreaId", journal.company), eq("JournalBatchNumber", item.batchNumber as string)),
+        select: ["LineNumber"],
+        crossCompany: true,
+      });
+      if (lines.length === 0) return;
+      if (lines.length !== journal.lines.length) {
+        throw new BridgeError(
+          "DELIVERY_LINES_MISMATCH",
+          `Journal ${claim.key} (${item.batchNumber}) has ${lines.length} lines in F&O; the source has ${journal.lines.length}.`,
+        );
+      }
+      item.linesDone = true;
+      this.options.onEvent?.({ type: "reconciled", key: claim.key, found: "lines" });
+      if (
+        !(await this.settle(
+          item,
+          { state: "lines_created", linesConfirmedAt: this.clock.now(), keepLease: true },
+          { reconciled: "lines" },
+        ))
+      )
+        return;
+    }
+    if (claim.post) {
+      const vouchers = await this.postedVouchers(journal.company, item.batchNumber as string);
+      if (vouchers !== undefined) {
+        this.options.onEvent?.({ type: "reconciled", key: claim.key, found: "posting" });
+        await this.settle(
+          item,
+          { state: "posted", postedAt: this.clock.now(), vouchers },
+          { reconciled: "posting", vouchers },
+        );
+      }
+    }
+  }
+
+  /** The posted vouchers of a journal, when F&O says it is posted (read back from the ledger). */
+  private async postedVouchers(company: string, batchNumber: string): Promise<PostedVoucher[] | undefined> {
+    const header = await this.entities.get("LedgerJournalHeaders", {
+      dataAreaId: company,
+      JournalBatchNumber: batchNumber,
+    });
+    if (header?.IsPosted !== "Yes") return undefined;
+    const entries = await this.entities.queryAll("GeneralJournalAccountEntries", {
+      filter: and(eq("dataAreaId", company), eq("JournalNumber", batchNumber)),
+      select: ["Voucher", "AccountingDate"],
+      crossCompany: true,
+    });
+    const seen = new Map<string, string>();
+    for (const entry of entries) seen.set(String(entry.Voucher), String(entry.AccountingDate));
+    // The ledger knows final vouchers only; which line voucher each came from was in the lost answer.
+    return [...seen].map(([postedVoucher, transDate]) => ({
+      voucher: "(reconciled)",
+      postedVoucher,
+      transDate,
+    }));
+  }
+
+  private chunks(items: Work[], operations: (item: Work) => number): Work[][] {
+    const groups: Work[][] = [];
+    let current: Work[] = [];
+    let count = 0;
+    for (const item of items) {
+      const size = operations(item);
+      if (current.length > 0 && count + size > this.maxBatchOperations) {
+        groups.push(current);
+        current = [];
+        count = 0;
+      }
+      current.push(item);
+      count += size;
+    }
+    if (current.length > 0) groups.push(current);
+    return groups;
+  }
+
+  private async createHeaders(items: Work[]): Promise<void> {
+    if (items.length === 0) return;
+    if (this.target.kind === "flat-entity") {
+      for (const item of items) await this.guard([item], () => this.createFlatHeader(item));
+      return;
+    }
+    for (const group of this.chunks(items, () => 1)) {
+      await this.guard(group, async () => {
+        const changesets: Changeset[] = group.map((item) => ({
+          operations: [
+            {
+              method: "POST",
+              path: "/data/LedgerJournalHeaders",
+              body: headerPayload(item.journal, headerDescription(item.journal, item.claim.marker)),
+            },
+          ],
+        }));
+        const results = await sendBatch(this.client, changesets);
+        for (const item of group) this.options.failpoint?.("after-header-sent", item.claim.key);
+        for (const [index, item] of group.entries()) {
+          const result = results[index];
+          if (result === undefined) continue;
+          if (!result.ok) {
+            await this.fail(item, result.error);
+            continue;
+          }
+          const created = result.results[0]?.body as Record<string, unknown> | undefined;
+          item.batchNumber = String(created?.JournalBatchNumber);
+          await this.settle(
+            item,
+            { state: "header_created", journalBatchNumber: item.batchNumber, keepLease: true },
+            { journalBatchNumber: item.batchNumber },
+          );
+          this.options.failpoint?.("after-header-recorded", item.claim.key);
+        }
+      });
+    }
+  }
+
+  /** A flat entity makes the header with the journal's first line; the others follow in a changeset. */
+  private async createFlatHeader(item: Work): Promise<void> {
+    if (this.target.kind !== "flat-entity") return;
+    const [first] = item.journal.lines;
+    if (first === undefined) return;
+    const created = await this.entities.create(
+      this.target.entitySet,
+      flatPayload(item.journal, first, undefined, this.target),
+    );
+    this.options.failpoint?.("after-header-sent", item.claim.key);
+    item.batchNumber = String(created[this.target.fields.journalBatchNumber]);
+    await this.settle(
+      item,
+      { state: "header_created", journalBatchNumber: item.batchNumber, keepLease: true },
+      { journalBatchNumber: item.batchNumber, flatFirstLine: true },
+    );
+  }
+
+  private lineOperations(item: Work): Changeset["operations"] {
+    const { journal } = item;
+    const batch = item.batchNumber as string;
+    if (this.target.kind === "flat-entity") {
+      const target = this.target;
+      return journal.lines
+        .slice(1)
+        .map((line) => ({
+          method: "POST" as const,
+          path: `/data/${target.entitySet}`,
+          body: flatPayload(journal, line, batch, target),
+        }));
+    }
+    const target = this.target;
+    return journal.lines.map((line) => ({
+      method: "POST" as const,
+      path: "/data/LedgerJournalLines",
+      body: linePayload(journal, line, batch, target),
+    }));
+  }
+
+  private async createLines(items: Work[]): Promise<void> {
+    if (items.length === 0) return;
+    for (const group of this.chunks(items, (item) => item.journal.lines.length)) {
+      await this.guard(group, async () => {
+        const withLines = group.filter((item) => this.lineOperations(item).length > 0);
+        const results =
+          withLines.length === 0
+            ? []
+            : await sendBatch(
+                this.client,
+                withLines.map((item) => ({ operations: this.lineOperations(item) })),
+              );
+        for (const item of group) this.options.failpoint?.("after-lines-sent", item.claim.key);
+        for (const item of group) {
+          const index = withLines.indexOf(item);
+          const result = index < 0 ? { ok: true as const, results: [] } : results[index];
+          if (result === undefined) continue;
+          if (!result.ok) {
+            await this.fail(item, result.error);
+            continue;
+          }
+          item.linesDone = true;
+          if (item.claim.post) {
+            await this.settle(
+              item,
+              { state: "lines_created", linesConfirmedAt: this.clock.now(), keepLease: true },
+              { lines: item.journal.lines.length },
+            );
+          } else {
+            await this.settle(
+              item,
+              { state: "lines_created", linesConfirmedAt: this.clock.now() },
+              { lines: item.journal.lines.length },
+            );
+            item.done = true;
+          }
+          this.options.failpoint?.("after-lines-recorded", item.claim.key);
+        }
+      });
+    }
+  }
+
+  private async postJournals(items: Work[]): Promise<void> {
+    await Promise.all(
+      items.map((item) =>
+        this.guard([item], async () => {
+          try {
+            const vouchers = await postJournal(
+              this.client,
+              item.journal.company,
+              item.batchNumber as string,
+              {
+                ...(this.options.postingPath === undefined ? {} : { path: this.options.postingPath }),
+              },
+            );
+            this.options.failpoint?.("after-post-sent", item.claim.key);
+            await this.settle(item, { state: "posted", postedAt: this.clock.now(), vouchers }, { vouchers });
+          } catch (error) {
+            // "Already posted" after a lost answer: the ledger has the vouchers.
+            if (
+              error instanceof D365Error &&
+              error.code === "D365_BUSINESS_RULE" &&
+              /already been posted/i.test(error.message)
+            ) {
+              const vouchers = await this.postedVouchers(item.journal.company, item.batchNumber as string);
+              if (vouchers !== undefined) {
+                await this.settle(
+                  item,
+                  { state: "posted", postedAt: this.clock.now(), vouchers },
+                  { vouchers, reconciled: "posting" },
+                );
+                return;
+              }
+            }
+            throw error;
+          }
+        }),
+      ),
+    );
+  }
+
+  /** Runs one step for a group; any failure settles every journal of the group not yet settled. */
+  private async guard(group: Work[], step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      for (const item of group) if (!item.done) await this.fail(item, error);
+    }
+  }
+
+  private async fail(item: Work, error: unknown): Promise<void> {
+    const code = isBridgeError(error) ? error.code : "D365_SERVER_ERROR";
+    const message = error instanceof Error ? error.message : String(error);
+    const detail: Record<string, unknown> = { errorCode: code, error: message };
+    if (error instanceof D365Error) {
+      detail.status = error.status;
+      detail.requestId = error.details.requestId;
+      if (error.details.activityId !== undefined) detail.activityId = error.details.activityId;
+    }
+    let changes: JournalChanges;
+    if (isInDoubt(error)) {
+      changes = { state: "in_doubt", lastErrorCode: code, lastError: message, availableAt: this.clock.now() };
+    } else if (isBridgeError(error) && error.retryable === "yes" && item.claim.attempt < this.maxAttempts) {
+      const retryAfter = error instanceof D365Error ? error.details.retryAfterMs : undefined;
+      const wait = retryAfter ?? this.backoff(item.claim.attempt);
+      changes = {
+        state: "retry_wait",
+        lastErrorCode: code,
+        lastError: message,
+        availableAt: this.clock.now() + wait,
+      };
+    } else {
+      changes = { state: "dead", lastErrorCode: code, lastError: message };
+    }
+    this.options.logger?.warn(
+      { key: item.claim.key, attempt: item.claim.attempt, code, state: changes.state },
+      "journal delivery failed",
+    );
+    await this.settle(item, changes, detail);
+  }
+
+  private backoff(attempt: number): number {
+    return Math.floor(this.random() * Math.min(MAX_BACKOFF_MS, DEFAULT_BACKOFF_MS * 2 ** attempt));
+  }
+
+  /** Records through the fence; a journal whose lease was lost is dropped from this round. */
+  private async settle(
+    item: Work,
+    changes: JournalChanges,
+    detail: Record<string, unknown>,
+  ): Promise<boolean> {
+    const ok = await this.store.settle(
+      item.claim.key,
+      item.claim.attempt,
+      this.workerId,
+      changes,
+      detail,
+      this.clock.now(),
+    );
+    if (!ok || !changes.keepLease) item.done = true;
+    if (ok)
+      this.options.onEvent?.({
+        type: "settled",
+        key: item.claim.key,
+        state: changes.state,
+        lines: item.journal.lines.length,
+      });
+    else
+      this.options.logger?.warn(
+        { key: item.claim.key, attempt: item.claim.attempt },
+        "lease lost; another worker owns the journal",
+      );
+    return ok;
+  }
+}

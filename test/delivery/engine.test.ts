@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import type { Journal } from "../../src/core/journal.js";
+import type { D365Client } from "../../src/d365/client.js";
+import { DeliveryEngine, type EngineOptions } from "../../src/delivery/engine.js";
+import { enqueueJournals } from "../../src/delivery/enqueue.js";
+import type { RunningEmulator } from "../../src/emulator/index.js";
+import { openJournalFile, readJournalText } from "../../src/ingest/source.js";
+import type { OutboxStore } from "../../src/outbox/store.js";
+import { clientFor, fakeTime } from "../helpers/client.js";
+import { startTestEmulator } from "../helpers/emulator.js";
+import { ENGINES, type TestStore } from "../helpers/stores.js";
+
+const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
+
+async function journalsOf(file: string): Promise<Journal[]> {
+  const journals: Journal[] = [];
+  for await (const event of await openJournalFile(join(EXAMPLES, file)))
+    if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+  return journals;
+}
+
+/** n balanced two-line journals with distinct keys. */
+async function generated(n: number, prefix = "gen"): Promise<Journal[]> {
+  const rows = [
+    "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+  ];
+  for (let i = 0; i < n; i++) {
+    const amount = `${100 + i}.${String(i % 100).padStart(2, "0")}`;
+    rows.push(
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${amount},,USD`,
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${amount},USD`,
+    );
+  }
+  const journals: Journal[] = [];
+  for await (const event of readJournalText("gen.csv", `${rows.join("\n")}\n`))
+    if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+  return journals;
+}
+
+let emulator: RunningEmulator;
+before(async () => {
+  emulator = await startTestEmulator();
+});
+after(() => emulator.close());
+
+/** How many headers, lines and ledger vouchers each journal key has in the emulator. */
+async function inFno(): Promise<Map<string, { headers: number; lines: number; posted: boolean }>> {
+  const counts = new Map<string, { headers: number; lines: number; posted: boolean }>();
+  for (const header of await emulator.admin.journals()) {
+    const key = String(header.Description).split(" ")[0]?.replace(/^lb:/, "") ?? "";
+    const entry = counts.get(key) ?? { headers: 0, lines: 0, posted: false };
+    entry.headers++;
+    entry.lines += header.lines.length;
+    entry.posted ||= header.IsPosted === "Yes";
+    counts.set(key, entry);
+  }
+  return counts;
+}
+
+for (const engine of ENGINES) {
+  describe(`delivery engine on ${engine.name}`, async () => {
+    const skip = await engine.skip();
+    if (skip !== undefined) {
+      it(`skipped: ${skip}`, { skip }, () => undefined);
+      return;
+    }
+    let test: TestStore;
+    let store: OutboxStore;
+    let client: D365Client;
+    beforeEach(async () => {
+      await emulator.admin.reset();
+      test = await engine.open();
+      store = test.store;
+      client = clientFor(emulator, { timeoutMs: 2000 }).client;
+    });
+    afterEach(async () => {
+      client.close();
+      await test.cleanup();
+    });
+
+    const engineFor = (options: Partial<EngineOptions> = {}) =>
+      new DeliveryEngine({
+        store,
+        client,
+        target: { kind: "ledger-journal", dimensionFormat: ["Department"] },
+        random: () => 0,
+        ...options,
+      });
+
+    it("delivers and posts the examples; running the same file again creates nothing", async () => {
+      const journals = [...(await journalsOf("journals.csv")), ...(await journalsOf("journals.json"))];
+      const first = await enqueueJournals(store, journals, { source: "examples", post: true });
+      assert.equal(first.created.length, 4);
+      await engineFor().runUntilIdle();
+      for (const journal of journals) {
+        const stored = await store.get(journal.key);
+        assert.equal(stored?.state, "posted", `${journal.key}: ${stored?.lastError}`);
+        assert.match(String(stored?.journalBatchNumber), /^USMF-\d{6}$/);
+        assert.ok((stored?.vouchers?.length ?? 0) >= 1);
+      }
+      const again = await enqueueJournals(store, journals, { source: "examples", post: true });
+      assert.deepEqual([again.created.length, again.duplicates.length], [0, 4]);
+      await engineFor().runUntilIdle();
+      const fno = await inFno();
+      assert.equal(fno.size, 4);
+      assert.ok([...fno.values()].every((entry) => entry.headers === 1 && entry.posted));
+      const ledger = await emulator.admin.ledger();
+      const debit = ledger
+        .filter((entry) => entry.IsCredit === "No")
+        .reduce((sum, entry) => sum + Number(entry.TransactionCurrencyAmount) * 100, 0);
+      assert.equal(Math.round(debit), 5333062 + 2501240 + 100000, "every debit of the examples, to the cent");
+    });
+
+    it("reconciles a header whose answer was lost instead of creating it again", async () => {
+      const journals = await generated(5, "lost-header");
+      await enqueueJournals(store, journals, { source: "gen", post: true });
+      await emulator.admin.addFault({
+        kind: "drop-after-commit",
+        entitySet: "LedgerJournalHeaders",
+        method: "POST",
+        remaining: 1,
+      });
+      await engineFor().runUntilIdle();
+      const fno = await inFno();
+      assert.equal(fno.size, 5);
+      assert.ok([...fno.values()].every((entry) => entry.headers === 1 && entry.lines === 2 && entry.posted));
+      const trail = await store.events("lost-header-0");
+      assert.ok(trail.some((event) => event.toState === "in_doubt"));
+      assert.ok(trail.some((event) => event.detail.reconciled === "header"));
+    });
+
+    it("reconciles lines whose answer was lost (5xx after commit) and posts once", async () => {
+      const journals = await generated(4, "lost-lines");
+      await enqueueJournals(store, journals, { source: "gen", post: true });
+      await emulator.admin.addFault({
+        kind: "5xx-after-commit",
+        entitySet: "LedgerJournalLines",
+        method: "POST",
+        remaining: 1,
+      });
+      await engineFor().runUntilIdle();
+      const fno = await inFno();
+      assert.ok([...fno.values()].every((entry) => entry.headers === 1 && entry.lines === 2 && entry.posted));
+      assert.equal((await emulator.admin.ledger()).length, 8);
+    });
+
+    it("adopts a posting whose answer was lost (the service refuses the second post)", async () => {
+      await enqueueJournals(store, await generated(2, "lost-post"), { source: "gen", post: true });
+      await emulator.admin.addFault({
+        kind: "drop-after-commit",
+        entitySet: undefined,
+        method: "POST",
+        everyNth: 1000,
+        remaining: 0,
+      });
+      const clientWithTimeout = clientFor(emulator, { timeoutMs: 2000 }).client;
+      await emulator.admin.clearFaults();
+      // The posting service is not an entity set: fault every POST after the lines, once.
+      const engineWithHook = new DeliveryEngine({
+        store,
+        client: clientWithTimeout,
+        random: () => 0,
+        failpoint: (name) => {
+          if (name === "after-lines-recorded")
+            void emulator.admin.addFault({ kind: "drop-after-commit", method: "POST", remaining: 1 });
+        },
+      });
+      await engineWithHook.runUntilIdle();
+      await new DeliveryEngine({ store, client: clientWithTimeout, random: () => 0 }).runUntilIdle();
+      for (const key of ["lost-post-0", "lost-post-1"])
+        assert.equal((await store.get(key))?.state, "posted", key);
+      assert.equal((await emulator.admin.ledger()).length, 4, "each journal posted once");
+      clientWithTimeout.close();
+    });
+
+    it("waits out 429 storms and retries gateway 5xx on reads without losing or doubling anything", async () => {
+      const time = fakeTime();
+      await enqueueJournals(store, await generated(6, "storm"), { source: "gen", post: false });
+      const stormClient = clientFor(emulator, { clock: time.clock, sleep: time.sleep }).client;
+      await emulator.admin.configure({ retryAfterSeconds: 1 });
+      await emulator.admin.addFault({ kind: "429", everyNth: 2 });
+      await new DeliveryEngine({ store, client: stormClient, random: () => 0 }).runUntilIdle();
+      await emulator.admin.clearFaults();
+      await new DeliveryEngine({
+        store,
+        client: stormClient,
+        random: () => 0,
+        clock: { now: () => Date.now() + 3_600_000 },
+      }).runUntilIdle();
+      const fno = await inFno();
+      assert.equal(fno.size, 6);
+      assert.ok(
+        [...fno.values()].every((entry) => entry.headers === 1 && entry.lines === 2 && !entry.posted),
+      );
+      for (let i = 0; i < 6; i++) assert.equal((await store.get(`storm-${i}`))?.state, "lines_created");
+      stormClient.close();
+    });
+
+    it("marks a business-rule failure dead with F&O's Infolog, and a redrive delivers it once fixed", async () => {
+      const [journal] = await generated(1, "dead");
+      assert.ok(journal);
+      const broken = { ...journal, journalName: "NewJrn" };
+      await enqueueJournals(store, [broken], { source: "gen", post: true });
+      await engineFor().runUntilIdle();
+      const dead = await store.get("dead-0");
+      assert.equal(dead?.state, "dead");
+      assert.equal(dead?.lastErrorCode, "D365_BUSINESS_RULE");
+      assert.match(String(dead?.lastError), /'NewJrn' in field 'Name' is not found/);
+      await emulator.admin.call("POST", "tables/JournalNames", [
+        { dataAreaId: "usmf", Name: "NewJrn", Description: "New", JournalType: "Daily" },
+      ]);
+      assert.equal(await store.redrive(["dead-0"], "test", Date.now()), 1);
+      await engineFor().runUntilIdle();
+      assert.equal((await store.get("dead-0"))?.state, "posted");
+      assert.equal((await inFno()).get("dead-0")?.headers, 1);
+    });
+
+    it("fences a worker paused past its lease: it cannot settle a journal another worker finished", async () => {
+      await enqueueJournals(store, await generated(1, "fence"), { source: "gen", post: true });
+      const slowTime = fakeTime(Date.now());
+      const slow = engineFor({ workerId: "slow", clock: slowTime.clock, leaseMs: 1000 });
+      const [claimed] = await store.claim("slow", 1, 1000, slowTime.clock.now());
+      assert.equal(claimed?.attempt, 1);
+      // The slow worker's lease runs out; another worker takes the journal and delivers it.
+      const fast = engineFor({ workerId: "fast", clock: { now: () => slowTime.clock.now() + 5000 } });
+      await fast.runUntilIdle();
+      assert.equal((await store.get("fence-0"))?.state, "posted");
+      const late = await store.settle(
+        "fence-0",
+        claimed?.attempt ?? 0,
+        "slow",
+        { state: "dead", lastError: "late" },
+        {},
+        slowTime.clock.now() + 6000,
+      );
+      assert.equal(late, false);
+      assert.equal((await store.get("fence-0"))?.state, "posted");
+      assert.equal((await inFno()).get("fence-0")?.headers, 1);
+      assert.ok(slow.workerId === "slow");
+    });
+  });
+}
