@@ -148,31 +148,16 @@ for (const engine of ENGINES) {
 
     it("adopts a posting whose answer was lost (the service refuses the second post)", async () => {
       await enqueueJournals(store, await generated(2, "lost-post"), { source: "gen", post: true });
-      await emulator.admin.addFault({
-        kind: "drop-after-commit",
-        entitySet: undefined,
-        method: "POST",
-        everyNth: 1000,
-        remaining: 0,
-      });
-      const clientWithTimeout = clientFor(emulator, { timeoutMs: 2000 }).client;
-      await emulator.admin.clearFaults();
-      // The posting service is not an entity set: fault every POST after the lines, once.
-      const engineWithHook = new DeliveryEngine({
-        store,
-        client: clientWithTimeout,
-        random: () => 0,
-        failpoint: (name) => {
-          if (name === "after-lines-recorded")
-            void emulator.admin.addFault({ kind: "drop-after-commit", method: "POST", remaining: 1 });
-        },
-      });
-      await engineWithHook.runUntilIdle();
-      await new DeliveryEngine({ store, client: clientWithTimeout, random: () => 0 }).runUntilIdle();
-      for (const key of ["lost-post-0", "lost-post-1"])
-        assert.equal((await store.get(key))?.state, "posted", key);
+      // POSTs in order: the headers' $batch, the lines' $batch, then one posting call per journal;
+      // the third — the first posting — is carried out and its answer lost.
+      await emulator.admin.addFault({ kind: "drop-after-commit", method: "POST", everyNth: 3, remaining: 1 });
+      await engineFor({ rounds: 1 }).runUntilIdle();
+      for (const key of ["lost-post-0", "lost-post-1"]) assert.equal((await store.get(key))?.state, "posted", key);
       assert.equal((await emulator.admin.ledger()).length, 4, "each journal posted once");
-      clientWithTimeout.close();
+      const trails = [await store.events("lost-post-0"), await store.events("lost-post-1")];
+      const doubted = trails.filter((trail) => trail.some((event) => event.toState === "in_doubt"));
+      assert.equal(doubted.length, 1, "one posting's outcome was unknown");
+      assert.ok(doubted[0]?.some((event) => event.detail.reconciled === "posting"), "and it was adopted from F&O, not posted again");
     });
 
     it("waits out 429 storms and retries gateway 5xx on reads without losing or doubling anything", async () => {
