@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { registerEmulator } from "./commands/emulator.js";
 import { registerLogin } from "./commands/login.js";
+import { registerOutboxCommands } from "./commands/outbox.js";
+import { registerPost } from "./commands/post.js";
 import { registerStart } from "./commands/start.js";
 import { registerValidate } from "./commands/validate.js";
 import { type CliIo, EXIT } from "./io.js";
@@ -30,6 +32,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerStart(program, io, done);
   registerEmulator(program, io, done);
   registerLogin(program, io, done);
+  registerPost(program, io, done);
+  registerOutboxCommands(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -32,6 +32,8 @@ export interface BridgeConfig {
   readonly home: string;
   /** Key that encrypts the login cache; required for `login`. */
   readonly cacheKey?: string;
+  /** The outbox: a SQLite file path or a postgres:// URL. */
+  readonly store: string;
   readonly warnings: readonly string[];
 }
 
@@ -147,6 +149,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     }
   }
   const cacheKey = text(env, "LEDGER_BRIDGE_CACHE_KEY");
+  const home = text(env, "LEDGER_BRIDGE_HOME") ?? join(homedir(), ".ledger-bridge");
+  const storeSetting = text(env, "LEDGER_BRIDGE_STORE");
+  const store =
+    storeSetting === undefined
+      ? join(home, "outbox.db")
+      : /^postgres(ql)?:\/\//i.test(storeSetting)
+        ? storeSetting
+        : resolve(cwd, storeSetting);
   return {
     ...(environment === undefined ? {} : { environment }),
     auth: { kind, credential },
@@ -156,7 +166,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     timeoutMs: integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
     postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
     target: target(fileConfig(env, cwd)),
-    home: text(env, "LEDGER_BRIDGE_HOME") ?? join(homedir(), ".ledger-bridge"),
+    home,
+    store,
     ...(cacheKey === undefined ? {} : { cacheKey }),
     warnings,
   };

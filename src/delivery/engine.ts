@@ -342,13 +342,11 @@ export class DeliveryEngine {
     const batch = item.batchNumber as string;
     if (this.target.kind === "flat-entity") {
       const target = this.target;
-      return journal.lines
-        .slice(1)
-        .map((line) => ({
-          method: "POST" as const,
-          path: `/data/${target.entitySet}`,
-          body: flatPayload(journal, line, batch, target),
-        }));
+      return journal.lines.slice(1).map((line) => ({
+        method: "POST" as const,
+        path: `/data/${target.entitySet}`,
+        body: flatPayload(journal, line, batch, target),
+      }));
     }
     const target = this.target;
     return journal.lines.map((line) => ({
@@ -360,15 +358,26 @@ export class DeliveryEngine {
 
   private async createLines(items: Work[]): Promise<void> {
     if (items.length === 0) return;
-    for (const group of this.chunks(items, (item) => item.journal.lines.length)) {
+    // Payloads first: a journal whose lines cannot be mapped (say, dimensions without a configured
+    // format) fails alone instead of taking its batch with it.
+    const operations = new Map<Work, Changeset["operations"]>();
+    for (const item of items) {
+      try {
+        operations.set(item, this.lineOperations(item));
+      } catch (error) {
+        await this.fail(item, error);
+      }
+    }
+    const mapped = items.filter((item) => operations.has(item));
+    for (const group of this.chunks(mapped, (item) => item.journal.lines.length)) {
       await this.guard(group, async () => {
-        const withLines = group.filter((item) => this.lineOperations(item).length > 0);
+        const withLines = group.filter((item) => (operations.get(item)?.length ?? 0) > 0);
         const results =
           withLines.length === 0
             ? []
             : await sendBatch(
                 this.client,
-                withLines.map((item) => ({ operations: this.lineOperations(item) })),
+                withLines.map((item) => ({ operations: operations.get(item) ?? [] })),
               );
         for (const item of group) this.options.failpoint?.("after-lines-sent", item.claim.key);
         for (const item of group) {

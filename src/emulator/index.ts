@@ -54,6 +54,8 @@ export interface RunningEmulator {
   readonly adminUrl: string;
   readonly adminKey: string;
   readonly scenario: ScenarioName;
+  /** The demo environment's dimension format for integrating applications. */
+  readonly dimensionFormat: readonly string[];
   readonly admin: EmulatorAdmin;
   close(): Promise<void>;
 }
@@ -144,6 +146,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     adminUrl: `${origin}/_emulator`,
     adminKey,
     scenario,
+    dimensionFormat: DEMO.dimensionFormat,
     admin: new EmulatorAdmin(origin, adminKey, tls.caCertPem),
     async close() {
       if (saveTimer !== undefined) clearTimeout(saveTimer);

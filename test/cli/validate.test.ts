@@ -102,10 +102,9 @@ describe("ledger-bridge validate", () => {
 });
 
 describe("ledger-bridge start", () => {
-  it("validates the bundled examples and says what to do next", async () => {
-    const run = await cli(["start"]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /2 files: 2 valid, 0 invalid/);
-    assert.match(run.stdout, /Next: check your own files/);
+  it("refuses to send the bundled examples to a real environment", async () => {
+    const run = await cli(["start"], { env: { D365_URL: "https://contoso.operations.dynamics.com" } });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /will not send them to a real environment/);
   });
 });

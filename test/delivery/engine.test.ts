@@ -152,12 +152,16 @@ for (const engine of ENGINES) {
       // the third — the first posting — is carried out and its answer lost.
       await emulator.admin.addFault({ kind: "drop-after-commit", method: "POST", everyNth: 3, remaining: 1 });
       await engineFor({ rounds: 1 }).runUntilIdle();
-      for (const key of ["lost-post-0", "lost-post-1"]) assert.equal((await store.get(key))?.state, "posted", key);
+      for (const key of ["lost-post-0", "lost-post-1"])
+        assert.equal((await store.get(key))?.state, "posted", key);
       assert.equal((await emulator.admin.ledger()).length, 4, "each journal posted once");
       const trails = [await store.events("lost-post-0"), await store.events("lost-post-1")];
       const doubted = trails.filter((trail) => trail.some((event) => event.toState === "in_doubt"));
       assert.equal(doubted.length, 1, "one posting's outcome was unknown");
-      assert.ok(doubted[0]?.some((event) => event.detail.reconciled === "posting"), "and it was adopted from F&O, not posted again");
+      assert.ok(
+        doubted[0]?.some((event) => event.detail.reconciled === "posting"),
+        "and it was adopted from F&O, not posted again",
+      );
     });
 
     it("waits out 429 storms and retries gateway 5xx on reads without losing or doubling anything", async () => {

@@ -55,7 +55,7 @@ function where(found: Issue): string {
   return place === "" ? field.trim() : `${place}${field}`;
 }
 
-function printReport(report: FileReport, io: CliIo, style: Style): void {
+export function printReport(report: FileReport, io: CliIo, style: Style): void {
   const out = (text: string) => io.stdout.write(`${text}\n`);
   const status = report.errorCount === 0 ? style.green("valid") : style.red("invalid");
   out(`${style.bold(report.path)}: ${status}`);

@@ -21,6 +21,8 @@ export const DEMO = {
   serviceUserId: "svc-ledger-bridge",
   accountantObjectId: "0c1d2e3f-4a5b-4c6d-9e8f-7a6b5c4d3e2f",
   accountantUpn: "accountant@contoso.onmicrosoft.com",
+  /** The "Financial dimension configuration for integrating applications" of the demo company. */
+  dimensionFormat: ["BusinessUnit", "Department", "CostCenter"],
 } as const;
 
 const ACCOUNTS: ReadonlyArray<readonly [string, string, ("blocked" | "no-manual")?]> = [

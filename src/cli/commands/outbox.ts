@@ -1,0 +1,138 @@
+/** `status`, `redrive` and `reconcile`: looking at the outbox, putting dead journals back, checking F&O. */
+import type { Command } from "commander";
+import { UsageError } from "../../core/errors/bridge-error.js";
+import { reconcileStore } from "../../delivery/reconcile.js";
+import { STATES } from "../../outbox/states.js";
+import type { StoredJournal } from "../../outbox/store.js";
+import { type CliIo, EXIT, styleFor } from "../io.js";
+import { openRuntime } from "../runtime.js";
+import { printJournalTable } from "./post.js";
+
+export async function runStatus(
+  key: string | undefined,
+  flags: { json?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const runtime = await openRuntime(io);
+  try {
+    if (key !== undefined) {
+      const journal = await runtime.store.get(key);
+      if (journal === undefined) {
+        io.stderr.write(`No journal ${key} in the outbox.\n`);
+        return EXIT.failed;
+      }
+      const events = await runtime.store.events(key);
+      if (flags.json) {
+        const { payload: _payload, ...rest } = journal;
+        io.stdout.write(`${JSON.stringify({ journal: rest, events })}\n`);
+        return EXIT.ok;
+      }
+      printJournalTable([journal], io);
+      io.stdout.write("\nTrail:\n");
+      for (const event of events) {
+        const detail = event.detail.claimed
+          ? "claimed"
+          : Object.entries(event.detail)
+              .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+              .join(" ");
+        io.stdout.write(
+          `  ${new Date(event.at).toISOString()}  attempt ${event.attempt}  ${event.fromState ?? "-"} → ${event.toState}  ${event.worker ?? ""} ${detail}\n`,
+        );
+      }
+      return EXIT.ok;
+    }
+    const counts = await runtime.store.countByState();
+    const open: StoredJournal[] = [];
+    for (const state of ["dead", "in_doubt", "retry_wait", "ready", "header_created"] as const)
+      open.push(...(await runtime.store.list({ state, limit: 50 })));
+    if (flags.json) {
+      io.stdout.write(
+        `${JSON.stringify({ counts, open: open.map(({ payload: _payload, ...rest }) => rest) })}\n`,
+      );
+      return EXIT.ok;
+    }
+    const style = styleFor(io);
+    io.stdout.write(
+      `${style.bold("Journals by state")}: ${STATES.map((state) => `${state} ${counts[state] ?? 0}`).join(", ")}\n`,
+    );
+    if (open.length > 0) {
+      io.stdout.write("\n");
+      printJournalTable(open, io);
+    }
+    return EXIT.ok;
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function runRedrive(
+  keys: string[],
+  flags: { allDead?: boolean; deliver?: boolean },
+  io: CliIo,
+): Promise<number> {
+  if (keys.length === 0 && !flags.allDead)
+    throw new UsageError("USAGE", "Name the journals to redrive, or give --all-dead.");
+  const runtime = await openRuntime(io);
+  try {
+    const moved = await runtime.store.redrive(
+      flags.allDead ? "all-dead" : keys,
+      `cli:${io.env.USER ?? "unknown"}`,
+      Date.now(),
+    );
+    io.stdout.write(`${moved} dead journal${moved === 1 ? "" : "s"} put back for delivery.\n`);
+    if (flags.deliver !== false && moved > 0) {
+      await runtime.engine().runUntilIdle();
+      const journals = (
+        await Promise.all((flags.allDead ? [] : keys).map((key) => runtime.store.get(key)))
+      ).filter((journal): journal is StoredJournal => journal !== undefined);
+      if (journals.length > 0) printJournalTable(journals, io);
+    }
+    return EXIT.ok;
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function runReconcile(flags: { json?: boolean }, io: CliIo): Promise<number> {
+  const runtime = await openRuntime(io);
+  try {
+    const report = await reconcileStore(runtime.store, runtime.client);
+    if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      const style = styleFor(io);
+      io.stdout.write(
+        `${report.checked} journals checked, ${report.matched} match F&O, ${report.mismatches.length} mismatch${report.mismatches.length === 1 ? "" : "es"}.\n`,
+      );
+      for (const mismatch of report.mismatches)
+        io.stdout.write(`  ${style.red(mismatch.key)}: ${mismatch.problem}\n`);
+    }
+    return report.mismatches.length === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function registerOutboxCommands(program: Command, io: CliIo, done: (code: number) => void): void {
+  program
+    .command("status")
+    .description("journals by state, or one journal with its trail from source key to F&O vouchers")
+    .argument("[key]", "a journal key")
+    .option("--json", "print one JSON document")
+    .action(async (key: string | undefined, flags: { json?: boolean }) =>
+      done(await runStatus(key, flags, io)),
+    );
+  program
+    .command("redrive")
+    .description("put dead journals back for delivery (and deliver them)")
+    .argument("[keys...]", "journal keys")
+    .option("--all-dead", "every dead journal")
+    .option("--no-deliver", "only put them back; deliver later with post or serve")
+    .action(async (keys: string[], flags: { allDead?: boolean; deliver?: boolean }) =>
+      done(await runRedrive(keys, flags, io)),
+    );
+  program
+    .command("reconcile")
+    .description("compare the outbox with F&O by marker, amounts and vouchers (exit 1 on any mismatch)")
+    .option("--json", "print one JSON document")
+    .action(async (flags: { json?: boolean }) => done(await runReconcile(flags, io)));
+}

@@ -1,0 +1,98 @@
+/**
+ * What the delivery commands share: the validated configuration, the outbox, and an F&O client —
+ * for the configured environment, or for the built-in emulator (announced loudly) when none is.
+ */
+import { join } from "node:path";
+import pino, { type Logger } from "pino";
+import { normalizeEnvironmentUrl } from "../auth/environment-url.js";
+import { connect } from "../config/connect.js";
+import { type BridgeConfig, loadConfig } from "../config/index.js";
+import type { ClientEvent, D365Client } from "../d365/client.js";
+import { DeliveryEngine, type EngineEvent } from "../delivery/engine.js";
+import { type RunningEmulator, startEmulator } from "../emulator/index.js";
+import { openStore } from "../outbox/open.js";
+import type { OutboxStore } from "../outbox/store.js";
+import type { CliIo } from "./io.js";
+
+export interface Runtime {
+  readonly config: BridgeConfig;
+  readonly store: OutboxStore;
+  readonly client: D365Client;
+  readonly emulator?: RunningEmulator;
+  readonly logger: Logger;
+  engine(onEvent?: (event: EngineEvent) => void): DeliveryEngine;
+  close(): Promise<void>;
+}
+
+export function cliLogger(io: CliIo): Logger {
+  // Structured JSON logs on stderr; a command prints its own results, so only errors unless LOG_LEVEL asks.
+  return pino({ level: io.env.LOG_LEVEL ?? "error", base: { app: "ledger-bridge" } }, pino.destination(2));
+}
+
+export async function openRuntime(
+  io: CliIo,
+  options: { onClientEvent?: (event: ClientEvent) => void } = {},
+): Promise<Runtime> {
+  const config = loadConfig(io.env);
+  for (const warning of config.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const logger = cliLogger(io);
+  let emulator: RunningEmulator | undefined;
+  let effective = config;
+  if (config.environment === undefined) {
+    emulator = await startEmulator({
+      stateFile: join(config.home, "emulator-state.db"),
+      dataDir: join(config.home, "emulator"),
+    });
+    io.stderr.write(
+      `*** No D365_URL is configured: using the built-in F&O emulator at ${emulator.d365Url} (state in ${join(config.home, "emulator-state.db")}).\n` +
+        "*** Set D365_URL and your Entra ID credentials to deliver to Dynamics 365 Finance & Operations.\n",
+    );
+    effective = {
+      ...config,
+      environment: normalizeEnvironmentUrl(emulator.d365Url),
+      auth: {
+        kind: "secret",
+        credential: {
+          tenantId: emulator.tenantId,
+          clientId: emulator.clientId,
+          clientSecret: emulator.clientSecret,
+          authorityHost: emulator.authorityHost,
+          caCertPem: emulator.caCertPem,
+        },
+      },
+      caCertPem: emulator.caCertPem,
+      // The emulator's own dimension format, unless the config file names one.
+      target:
+        config.target.kind === "ledger-journal" && config.target.dimensionFormat === undefined
+          ? { ...config.target, dimensionFormat: emulator.dimensionFormat }
+          : config.target,
+    };
+  }
+  const store = await openStore(config.store);
+  const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
+  const client = connect(effective, environment, {
+    logger: logger.child({ component: "d365" }),
+    ...(options.onClientEvent ? { onEvent: options.onClientEvent } : {}),
+  });
+  return {
+    config: effective,
+    store,
+    client,
+    ...(emulator === undefined ? {} : { emulator }),
+    logger,
+    engine: (onEvent) =>
+      new DeliveryEngine({
+        store,
+        client,
+        target: effective.target,
+        postingPath: effective.postingPath,
+        logger: logger.child({ component: "delivery" }),
+        ...(onEvent ? { onEvent } : {}),
+      }),
+    async close() {
+      client.close();
+      await store.close();
+      await emulator?.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { cli } from "../helpers/cli.js";
+
+const home = () => mkdtempSync(join(tmpdir(), "lb-cli-"));
+
+describe("npm start and the delivery commands, on embedded defaults (SQLite + the built-in emulator)", () => {
+  it("start delivers and posts the examples, says so loudly, and a second run creates nothing", async () => {
+    const env = { LEDGER_BRIDGE_HOME: home() };
+    const first = await cli(["start"], { env });
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    assert.match(first.stderr, /No D365_URL is configured: using the built-in F&O emulator/);
+    assert.match(first.stdout, /payroll-2026-11-run-42 +USMF-000001 +USMF-V00000001 +posted/);
+    assert.match(first.stdout, /4 of 4 journals delivered/);
+    const second = await cli(["start"], { env });
+    assert.equal(second.code, 0);
+    assert.match(second.stdout, /0 journals queued, 4 already stored \(nothing new is created for them\)/);
+    const reconcile = await cli(["reconcile", "--json"], { env });
+    assert.equal(reconcile.code, 0, reconcile.stdout);
+    assert.deepEqual(JSON.parse(reconcile.stdout), { checked: 4, matched: 4, mismatches: [] });
+  });
+
+  it("post delivers the valid journals of a file, reports the invalid ones and exits 1", async () => {
+    const env = { LEDGER_BRIDGE_HOME: home() };
+    const dir = mkdtempSync(join(tmpdir(), "lb-files-"));
+    const file = join(dir, "mixed.csv");
+    writeFileSync(
+      file,
+      [
+        "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+        "good-1,usmf,GenJrn,V1,2026-11-30,601100,10.00,,USD",
+        "good-1,usmf,GenJrn,V1,2026-11-30,110110,,10.00,USD",
+        "bad-1,usmf,GenJrn,V1,2026-11-30,601100,10.00,,USD",
+        "bad-1,usmf,GenJrn,V1,2026-11-30,110110,,9.99,USD",
+      ].join("\n"),
+    );
+    const run = await cli(["post", file, "--json"], { env });
+    assert.equal(run.code, 1);
+    const doc = JSON.parse(run.stdout);
+    assert.equal(doc.created, 1);
+    assert.deepEqual(
+      doc.journals.map((journal: { key: string; state: string }) => [journal.key, journal.state]),
+      [["good-1", "lines_created"]],
+    );
+    assert.equal(doc.files[0].errors[0].code, "VOUCHER_UNBALANCED");
+  });
+
+  it("a dead journal is explained by status, and redrive delivers it once the cause is fixed", async () => {
+    const env = { LEDGER_BRIDGE_HOME: home() };
+    const dir = mkdtempSync(join(tmpdir(), "lb-files-"));
+    const file = join(dir, "closed.csv");
+    writeFileSync(
+      file,
+      [
+        "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+        "closed-1,usmf,GenJrn,V1,2025-12-15,601100,10.00,,USD",
+        "closed-1,usmf,GenJrn,V1,2025-12-15,110110,,10.00,USD",
+      ].join("\n"),
+    );
+    const post = await cli(["post", file, "--post"], { env });
+    assert.equal(post.code, 1);
+    assert.match(post.stdout, /closed-1 .* dead/);
+    assert.match(post.stdout, /D365_BUSINESS_RULE: .*The period for 2025-12-15 is closed/);
+    const status = await cli(["status", "closed-1", "--json"], { env });
+    const doc = JSON.parse(status.stdout);
+    assert.equal(doc.journal.state, "dead");
+    assert.ok(doc.events.some((event: { toState: string }) => event.toState === "dead"));
+    // Redrive without a fix dies again, for the same reason: nothing is posted twice meanwhile.
+    const redrive = await cli(["redrive", "closed-1"], { env });
+    assert.equal(redrive.code, 0);
+    assert.match(redrive.stdout, /1 dead journal put back for delivery/);
+    assert.match(redrive.stdout, /closed-1 .* dead/);
+    assert.equal((await cli(["redrive"], { env })).code, 2);
+  });
+
+  it("reconcile finds a journal in F&O that the store does not know, and exits 1", async () => {
+    const env = { LEDGER_BRIDGE_HOME: home() };
+    assert.equal((await cli(["start"], { env })).code, 0);
+    // Another bridge (a second store on the same environment) delivers journals this store does not know.
+    const other = { ...env, LEDGER_BRIDGE_STORE: join(home(), "other.db") };
+    const dir = mkdtempSync(join(tmpdir(), "lb-files-"));
+    writeFileSync(
+      join(dir, "x.csv"),
+      "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode\nforeign-1,usmf,GenJrn,V1,2026-11-30,601100,1.00,,USD\nforeign-1,usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD\n",
+    );
+    assert.equal((await cli(["post", join(dir, "x.csv")], { env: other })).code, 0);
+    const reconcile = await cli(["reconcile"], { env });
+    assert.equal(reconcile.code, 1);
+    assert.match(
+      reconcile.stdout,
+      /lb:foreign-1: F&O journal USMF-000005 \(usmf\) carries a marker the store does not know/,
+    );
+  });
+});
