@@ -8,7 +8,7 @@ import { normalizeEnvironmentUrl } from "../auth/environment-url.js";
 import { connect } from "../config/connect.js";
 import { type BridgeConfig, loadConfig } from "../config/index.js";
 import type { ClientEvent, D365Client } from "../d365/client.js";
-import { DeliveryEngine, type EngineEvent } from "../delivery/engine.js";
+import { DeliveryEngine, type EngineEvent, type EngineOptions } from "../delivery/engine.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { openStore } from "../outbox/open.js";
 import type { OutboxStore } from "../outbox/store.js";
@@ -20,7 +20,7 @@ export interface Runtime {
   readonly client: D365Client;
   readonly emulator?: RunningEmulator;
   readonly logger: Logger;
-  engine(onEvent?: (event: EngineEvent) => void): DeliveryEngine;
+  engine(onEvent?: (event: EngineEvent) => void, onWait?: (waitMs: number, journals: number) => void): DeliveryEngine;
   close(): Promise<void>;
 }
 
@@ -80,19 +80,36 @@ export async function openRuntime(
     client,
     ...(emulator === undefined ? {} : { emulator }),
     logger,
-    engine: (onEvent) =>
+    engine: (onEvent, onWait) =>
       new DeliveryEngine({
         store,
         client,
         target: effective.target,
         postingPath: effective.postingPath,
+        leaseMs: effective.leaseMs,
         logger: logger.child({ component: "delivery" }),
         ...(onEvent ? { onEvent } : {}),
+        ...(onWait ? { onWait } : {}),
+        ...crashFailpoint(io.env.LEDGER_BRIDGE_FAILPOINT),
       }),
     async close() {
       client.close();
       await store.close();
       await emulator?.close();
+    },
+  };
+}
+
+/**
+ * LEDGER_BRIDGE_FAILPOINT=<name> makes the process kill itself (SIGKILL, as a power cut would) the
+ * first time the engine reaches that point of the protocol: how the crash tests prove that no
+ * journal is lost or doubled whichever step a crash interrupts (docs/reliability.md).
+ */
+function crashFailpoint(name: string | undefined): Pick<EngineOptions, "failpoint"> {
+  if (name === undefined || name === "") return {};
+  return {
+    failpoint: (point) => {
+      if (point === name) process.kill(process.pid, "SIGKILL");
     },
   };
 }

@@ -34,6 +34,10 @@ export interface BridgeConfig {
   readonly cacheKey?: string;
   /** The outbox: a SQLite file path or a postgres:// URL. */
   readonly store: string;
+  /** How long a worker's claim on a journal lasts without renewal. */
+  readonly leaseMs: number;
+  /** How long `post` waits for journals that are due later before it reports them pending. */
+  readonly postWaitMs: number;
   readonly warnings: readonly string[];
 }
 
@@ -168,6 +172,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     target: target(fileConfig(env, cwd)),
     home,
     store,
+    leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
+    postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
     ...(cacheKey === undefined ? {} : { cacheKey }),
     warnings,
   };

@@ -25,6 +25,7 @@ import { D365Error, isInDoubt } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import { and, eq, startsWith } from "../d365/query.js";
 import { flatPayload, headerPayload, type JournalTarget, linePayload } from "../d365/targets.js";
+import { isDelivered } from "../outbox/states.js";
 import type { JournalChanges, OutboxStore, PostedVoucher, StoredJournal } from "../outbox/store.js";
 import { carriesMarker, fromPayload, headerDescription } from "./journal-record.js";
 
@@ -48,6 +49,8 @@ export interface EngineOptions {
   readonly random?: () => number;
   readonly logger?: Logger;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** Told when `runUntilSettled` waits for journals that are due later or leased elsewhere. */
+  readonly onWait?: (waitMs: number, journals: number) => void;
   /** Test hook: called at named points of the protocol (crash tests kill the process there). */
   readonly failpoint?: (name: Failpoint, key: string) => void;
 }
@@ -126,6 +129,29 @@ export class DeliveryEngine {
     return settled;
   }
 
+  /**
+   * Delivers until every journal named is delivered or dead (used by `post`): waits for journals that
+   * are due later (a retry, a throttle pause) or leased by a worker that may have died, up to
+   * `maxWaitMs`. Returns the keys still pending then.
+   */
+  async runUntilSettled(keys: readonly string[], maxWaitMs: number): Promise<string[]> {
+    const deadline = this.clock.now() + maxWaitMs;
+    for (;;) {
+      await this.runUntilIdle();
+      const pending: StoredJournal[] = [];
+      for (const key of keys) {
+        const journal = await this.store.get(key);
+        if (journal !== undefined && journal.state !== "dead" && !isDelivered(journal.state, journal.post)) pending.push(journal);
+      }
+      if (pending.length === 0 || this.stopping) return pending.map((journal) => journal.key);
+      const now = this.clock.now();
+      const due = Math.min(...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0)));
+      if (due > deadline) return pending.map((journal) => journal.key);
+      this.options.onWait?.(Math.max(0, due - now), pending.length);
+      await this.sleep(Math.max(50, due - now + 1));
+    }
+  }
+
   /** Delivers forever until stopped (used by `serve`), sleeping `idleMs` when nothing is due. */
   async run(idleMs = 1000): Promise<void> {
     const loop = async () => {
@@ -144,6 +170,21 @@ export class DeliveryEngine {
   async round(): Promise<number> {
     const claimed = await this.store.claim(this.workerId, this.batchSize, this.leaseMs, this.clock.now());
     if (claimed.length === 0) return 0;
+    // Keep the leases while the round works: a slow F&O must not hand the journals to another worker.
+    const heartbeat = setInterval(() => {
+      for (const claim of claimed) {
+        void this.store.extendLease(claim.key, claim.attempt, this.workerId, this.clock.now() + this.leaseMs).catch(() => undefined);
+      }
+    }, Math.max(1000, Math.floor(this.leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      return await this.work(claimed);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async work(claimed: StoredJournal[]): Promise<number> {
     const work: Work[] = [];
     for (const claim of claimed) {
       this.options.failpoint?.("after-claim", claim.key);

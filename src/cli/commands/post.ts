@@ -83,17 +83,22 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
     const style = styleFor(io);
     const progress = io.stderr.isTTY && !flags.json;
     let settled = 0;
-    const engine = runtime.engine((event) => {
-      if (event.type !== "settled") return;
-      settled++;
-      if (progress) io.stderr.write(`\r  ${settled} steps recorded…`);
-    });
+    const engine = runtime.engine(
+      (event) => {
+        if (event.type !== "settled") return;
+        settled++;
+        if (progress) io.stderr.write(`\r  ${settled} steps recorded…`);
+      },
+      (waitMs, count) => {
+        if (!flags.json) io.stderr.write(`waiting ${Math.ceil(waitMs / 1000)} s for ${count} journal${count === 1 ? "" : "s"} due later or held by another worker\n`);
+      },
+    );
     if (!flags.json) {
       io.stdout.write(
         `${created} journal${created === 1 ? "" : "s"} queued${duplicates > 0 ? `, ${duplicates} already stored (nothing new is created for them)` : ""}.\n`,
       );
     }
-    await engine.runUntilIdle();
+    await engine.runUntilSettled(keys, runtime.config.postWaitMs);
     if (progress) io.stderr.write("\r\u001b[K");
     const stored: StoredJournal[] = [];
     for (const key of keys) {

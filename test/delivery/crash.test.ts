@@ -1,0 +1,136 @@
+/**
+ * Crash safety, for real: a child process delivers journals and is killed with SIGKILL — at random
+ * moments, and at each named failpoint of the protocol — then restarted, until it finishes. Every
+ * journal must end up in the emulator's ledger exactly once: 0 lost, 0 duplicated.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { RunningEmulator } from "../../src/emulator/index.js";
+import { openStore } from "../../src/outbox/open.js";
+import { startTestEmulator } from "../helpers/emulator.js";
+import { ENGINES, type TestStore } from "../helpers/stores.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const KILLS = Number(process.env.LEDGER_BRIDGE_CRASH_KILLS ?? 30);
+
+function journalFile(count: number, prefix: string): string {
+  const rows = ["JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode"];
+  for (let i = 0; i < count; i++) {
+    const amount = `${1 + (i % 997)}.${String(i % 100).padStart(2, "0")}`;
+    rows.push(`${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${amount},,USD`, `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${amount},USD`);
+  }
+  const file = join(mkdtempSync(join(tmpdir(), "lb-crash-")), `${prefix}.csv`);
+  writeFileSync(file, `${rows.join("\n")}\n`);
+  return file;
+}
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Runs `post --post` in a child process; kills it after `killAfterMs` when given. */
+function post(emulator: RunningEmulator, store: TestStore["location"], file: string, options: { killAfterMs?: number; failpoint?: string } = {}): Promise<Run> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "post", file, "--post"], {
+    cwd: ROOT,
+    stdio: "ignore",
+    env: {
+      ...process.env,
+      D365_URL: emulator.d365Url,
+      AZURE_TENANT_ID: emulator.tenantId,
+      AZURE_CLIENT_ID: emulator.clientId,
+      AZURE_CLIENT_SECRET: emulator.clientSecret,
+      AZURE_AUTHORITY_HOST: emulator.authorityHost,
+      LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
+      LEDGER_BRIDGE_STORE: store.schema === undefined ? store.store : `${store.store}?options=-c%20search_path%3D${store.schema}`,
+      LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-crash-home-")),
+      LEDGER_BRIDGE_FAILPOINT: options.failpoint ?? "",
+      // A short lease: the restarted process takes over a killed one's journals quickly.
+      LEDGER_BRIDGE_LEASE_MS: "1500",
+      LEDGER_BRIDGE_CONFIG: join(ROOT, "test", "fixtures", "crash-config.json"),
+    },
+  });
+  const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
+  return new Promise((resolve) => {
+    child.once("exit", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+/** Checks the emulator: every key exactly one header, its lines once, posted once in the ledger. */
+async function assertExactlyOnce(emulator: RunningEmulator, prefix: string, count: number): Promise<void> {
+  const headers = (await emulator.admin.journals()).filter((header) => String(header.Description).startsWith(`lb:${prefix}-`));
+  const byKey = new Map<string, number>();
+  for (const header of headers) {
+    const key = String(header.Description).slice(3);
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    assert.equal(header.lines.length, 2, `${key}: lines`);
+    assert.equal(header.IsPosted, "Yes", `${key}: posted`);
+  }
+  const lost = Array.from({ length: count }, (_, i) => `${prefix}-${i}`).filter((key) => !byKey.has(key));
+  const duplicated = [...byKey].filter(([, n]) => n > 1).map(([key]) => key);
+  assert.deepEqual({ lost, duplicated }, { lost: [], duplicated: [] });
+  const batches = new Set(headers.map((header) => String(header.JournalBatchNumber)));
+  const ledger = (await emulator.admin.ledger()).filter((entry) => batches.has(String(entry.JournalNumber)));
+  assert.equal(ledger.length, count * 2, "each journal's two lines posted exactly once");
+}
+
+for (const engine of ENGINES) {
+  describe(`crash safety on ${engine.name}`, { concurrency: false }, async () => {
+    const skip = await engine.skip();
+    if (skip !== undefined) {
+      it(`skipped: ${skip}`, { skip }, () => undefined);
+      return;
+    }
+    let emulator: RunningEmulator;
+    let store: TestStore;
+    before(async () => {
+      emulator = await startTestEmulator();
+      store = await engine.open();
+    });
+    after(async () => {
+      await store.cleanup();
+      await emulator.close();
+    });
+
+    it(`SIGKILL at random moments, ${KILLS} times in a row, then a clean run: 500 journals, 0 lost, 0 duplicated`, async () => {
+      const file = journalFile(500, `random-${engine.name}`);
+      let seed = 7;
+      const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648;
+      };
+      let killed = 0;
+      for (let i = 0; i < KILLS; i++) {
+        const run = await post(emulator, store.location, file, { killAfterMs: 400 + Math.floor(random() * 1600) });
+        if (run.signal === "SIGKILL") killed++;
+      }
+      const last = await post(emulator, store.location, file);
+      assert.equal(last.code, 0);
+      assert.ok(killed >= KILLS / 2, `only ${killed} of ${KILLS} runs were killed mid-way`);
+      await assertExactlyOnce(emulator, `random-${engine.name}`, 500);
+      const outbox = await openStore(store.location.store, store.location.schema === undefined ? {} : { schema: store.location.schema });
+      const counts = await outbox.countByState();
+      assert.equal(counts.posted, 500);
+      if (engine.name === "sqlite") await outbox.close();
+    });
+
+    for (const failpoint of ["after-claim", "after-header-sent", "after-header-recorded", "after-lines-sent", "after-lines-recorded", "after-post-sent"]) {
+      it(`killed at ${failpoint}, then restarted: 0 lost, 0 duplicated`, async () => {
+        const prefix = `${failpoint}-${engine.name}`;
+        const file = journalFile(20, prefix);
+        const crashed = await post(emulator, store.location, file, { failpoint });
+        assert.equal(crashed.signal, "SIGKILL", "the failpoint was reached");
+        const resumed = await post(emulator, store.location, file);
+        assert.equal(resumed.code, 0);
+        await assertExactlyOnce(emulator, prefix, 20);
+      });
+    }
+  });
+}
