@@ -134,3 +134,31 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+describe("two bridge processes on one PostgreSQL store", async () => {
+  const postgres = ENGINES.find((engine) => engine.name === "postgres");
+  const skip = await postgres?.skip();
+  if (postgres === undefined || skip !== undefined) {
+    it(`skipped: ${skip}`, { skip: skip ?? "no postgres" }, () => undefined);
+    return;
+  }
+  it("deliver 2,000 journals together with no duplicate", async () => {
+    const emulator = await startTestEmulator();
+    const store = await postgres.open();
+    try {
+      const file = journalFile(2000, "pair");
+      const [one, two] = await Promise.all([post(emulator, store.location, file), post(emulator, store.location, file)]);
+      assert.deepEqual([one.code, two.code], [0, 0]);
+      await assertExactlyOnce(emulator, "pair", 2000);
+      const outbox = await openStore(store.location.store, { schema: store.location.schema as string });
+      const workers = new Set<string>();
+      for (const journal of await outbox.list({ limit: 2000 })) {
+        for (const event of await outbox.events(journal.key)) if (event.worker) workers.add(event.worker);
+      }
+      assert.equal(workers.size >= 2, true, "both processes took part");
+    } finally {
+      await store.cleanup();
+      await emulator.close();
+    }
+  });
+});

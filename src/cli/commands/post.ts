@@ -98,7 +98,20 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
         `${created} journal${created === 1 ? "" : "s"} queued${duplicates > 0 ? `, ${duplicates} already stored (nothing new is created for them)` : ""}.\n`,
       );
     }
-    await engine.runUntilSettled(keys, runtime.config.postWaitMs);
+    // SIGTERM/SIGINT: stop claiming; the journals in flight are finished (or, if the process is killed
+    // after all, their leases expire and the next run reconciles them).
+    const stop = () => {
+      io.stderr.write("stopping: finishing the journals in flight…\n");
+      engine.stop();
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    try {
+      await engine.runUntilSettled(keys, runtime.config.postWaitMs);
+    } finally {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+    }
     if (progress) io.stderr.write("\r\u001b[K");
     const stored: StoredJournal[] = [];
     for (const key of keys) {

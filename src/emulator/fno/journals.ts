@@ -48,10 +48,7 @@ export class Journals {
   }
 
   linesOf(company: string, journalBatchNumber: string): Row[] {
-    const batch = journalBatchNumber.toLowerCase();
-    return [...this.state.table("LedgerJournalLines").rows.values()].filter(
-      (line) => lower(line.dataAreaId) === company && lower(line.JournalBatchNumber) === batch,
-    );
+    return this.state.table("LedgerJournalLines").group({ dataAreaId: company, JournalBatchNumber: journalBatchNumber });
   }
 
   /** Header fields F&O computes: the journal totals. */

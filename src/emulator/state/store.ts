@@ -32,6 +32,8 @@ export class Transaction {
 
 export class Table {
   readonly rows = new Map<string, Row>();
+  /** Rows by all key fields but the last (a journal's lines by company and batch number). */
+  private readonly groups = new Map<string, Set<string>>();
 
   constructor(readonly def: EntitySetDef) {}
 
@@ -39,14 +41,45 @@ export class Table {
     return this.def.keys.map((key) => keyPart(values[key])).join("|");
   }
 
+  private groupOf(values: Row): string {
+    return this.def.keys
+      .slice(0, -1)
+      .map((key) => keyPart(values[key]))
+      .join("|");
+  }
+
   get(values: Row): Row | undefined {
     return this.rows.get(this.keyOf(values));
   }
 
-  insert(row: Row, tx: Transaction): void {
+  /** The rows whose key starts with these values (all key fields but the last). */
+  group(values: Row): Row[] {
+    const keys = this.groups.get(this.groupOf(values));
+    return keys === undefined ? [] : [...keys].map((key) => this.rows.get(key) as Row);
+  }
+
+  /** Puts a row in (also when loading state), keeping the group index. */
+  put(row: Row): string {
     const key = this.keyOf(row);
     this.rows.set(key, row);
-    tx.record(() => this.rows.delete(key));
+    const group = this.groupOf(row);
+    let members = this.groups.get(group);
+    if (members === undefined) {
+      members = new Set();
+      this.groups.set(group, members);
+    }
+    members.add(key);
+    return key;
+  }
+
+  private remove(key: string, row: Row): void {
+    this.rows.delete(key);
+    this.groups.get(this.groupOf(row))?.delete(key);
+  }
+
+  insert(row: Row, tx: Transaction): void {
+    const key = this.put(row);
+    tx.record(() => this.remove(key, row));
   }
 
   update(row: Row, changes: Row, tx: Transaction): void {
@@ -60,8 +93,8 @@ export class Table {
 
   delete(row: Row, tx: Transaction): void {
     const key = this.keyOf(row);
-    this.rows.delete(key);
-    tx.record(() => this.rows.set(key, row));
+    this.remove(key, row);
+    tx.record(() => this.put(row));
   }
 }
 
@@ -74,7 +107,7 @@ export class EmulatorState {
   ) {
     for (const def of defs) {
       const table = new Table(def);
-      for (const row of data.tables[def.name] ?? []) table.rows.set(table.keyOf(row), row);
+      for (const row of data.tables[def.name] ?? []) table.put(row);
       this.tables.set(def.name, table);
     }
   }

@@ -1,0 +1,184 @@
+/**
+ * bench:deliver — 10,000 journals of 4 lines through ledger-bridge into the emulator, under a stated
+ * latency model: 100 ms per request plus 2 ms per operation, and at most 8 requests in flight before
+ * F&O answers 429. Then the same for a naive client written the way the original report works (a
+ * token per request, a CSRF fetch before every write, one POST per header and per line, sequential) on
+ * a 200-journal sample. Prints journals/s, requests, 429s, token requests and peak RSS for both, the
+ * ratio, and ledger-bridge's operations/s as a fraction of what the latency model allows.
+ *
+ * Usage: npm run bench:deliver [-- --journals N --naive N]
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { tokenProviderFor } from "../src/auth/credentials.js";
+import type { Journal } from "../src/core/journal.js";
+import { D365Client } from "../src/d365/client.js";
+import { DeliveryEngine } from "../src/delivery/engine.js";
+import { enqueueJournals } from "../src/delivery/enqueue.js";
+import { EmulatorAdmin } from "../src/emulator/admin/client.js";
+import { readJournalText } from "../src/ingest/source.js";
+import { openStore } from "../src/outbox/open.js";
+
+const arg = (name: string, fallback: number) => {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const JOURNALS = arg("--journals", 10_000);
+const NAIVE = arg("--naive", 200);
+const LATENCY = { perRequestMs: 100, perOperationMs: 2 };
+const IN_FLIGHT = 8;
+
+interface EmulatorInfo {
+  d365Url: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caCertPath: string;
+  adminKey: string;
+}
+
+/** The emulator runs in its own process, so this process's RSS is the client's. */
+async function startEmulatorProcess(): Promise<{ info: EmulatorInfo; admin: EmulatorAdmin; ca: string; stop: () => void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"), "emulator", "--json"], {
+    env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve) => {
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
+    });
+  });
+  const info = JSON.parse(line) as EmulatorInfo;
+  const ca = readFileSync(info.caCertPath, "utf8");
+  const admin = new EmulatorAdmin(info.d365Url, info.adminKey, ca);
+  await admin.configure({ latency: LATENCY, maxConcurrentRequests: IN_FLIGHT, retryAfterSeconds: 1 });
+  return { info, admin, ca, stop: () => child.kill("SIGTERM") };
+}
+
+async function generate(count: number, prefix: string): Promise<Journal[]> {
+  const rows = ["JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode,Text"];
+  for (let i = 0; i < count; i++) {
+    const a = `${100 + (i % 900)}.${String(i % 100).padStart(2, "0")}`;
+    const b = `${10 + (i % 90)}.25`;
+    rows.push(
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${a},,USD,salary`,
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601200,${b},,USD,tax`,
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,200510,,${b},USD,withheld`,
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${a},USD,net`,
+    );
+  }
+  const journals: Journal[] = [];
+  for await (const event of readJournalText("bench.csv", `${rows.join("\n")}\n`)) if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+  if (journals.length !== count) throw new Error(`generated ${journals.length} valid journals of ${count}`);
+  return journals;
+}
+
+async function counts(admin: EmulatorAdmin, since: number) {
+  const log = await admin.requests(since);
+  return {
+    fno: log.filter((entry) => entry.kind === "fno").length,
+    throttled: log.filter((entry) => entry.status === 429).length,
+    tokens: log.filter((entry) => entry.kind === "entra" && entry.path.includes("/token")).length,
+    operations: log.filter((entry) => entry.kind === "fno").reduce((sum, entry) => sum + (entry.operations ?? 1), 0),
+    last: log.at(-1)?.seq ?? since,
+  };
+}
+
+function rawRequest(method: string, url: string, ca: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, ca, headers: { ...headers, ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }) } }, (res) => {
+      let text = "";
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** The original report's way: a token per request, a CSRF fetch per write, a POST per line, one at a time. */
+async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promise<void> {
+  const token = async () => {
+    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: info.clientId, client_secret: info.clientSecret, scope: `${info.d365Url}/.default` });
+    const answer = await rawRequest("POST", `${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, ca, { "content-type": "application/x-www-form-urlencoded" }, form.toString());
+    return JSON.parse(answer.body).access_token as string;
+  };
+  const write = async (path: string, body: Record<string, unknown>) => {
+    for (;;) {
+      const bearer = await token();
+      const fetched = await rawRequest("GET", `${info.d365Url}/data/`, ca, { authorization: `Bearer ${bearer}`, "x-csrf-token": "Fetch" });
+      if (fetched.status === 429) continue;
+      const answer = await rawRequest("POST", `${info.d365Url}${path}`, ca, { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, JSON.stringify(body));
+      if (answer.status === 429) continue;
+      if (answer.status >= 300) throw new Error(`naive write failed: ${answer.status} ${answer.body}`);
+      return JSON.parse(answer.body);
+    }
+  };
+  for (const journal of journals) {
+    const header = await write("/data/LedgerJournalHeaders", { JournalName: journal.journalName, Description: journal.key });
+    for (const line of journal.lines) {
+      await write("/data/LedgerJournalLines", {
+        JournalBatchNumber: header.JournalBatchNumber,
+        Voucher: line.voucher,
+        TransDate: `${line.transDate}T00:00:00Z`,
+        AccountDisplayValue: line.account,
+        // The report's client sends amounts as JSON numbers; the emulator reads them exactly either way.
+        ...(line.debit ? { DebitAmount: Number(line.debit.toFixed()) } : { CreditAmount: Number(line.credit?.toFixed()) }),
+        CurrencyCode: line.currency,
+      });
+    }
+  }
+}
+
+const emulator = await startEmulatorProcess();
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+try {
+  const journals = await generate(JOURNALS, "bench");
+  const store = await openStore(join(mkdtempSync(join(tmpdir(), "lb-bench-")), "outbox.db"));
+  const enqueueStarted = performance.now();
+  await enqueueJournals(store, journals, { source: "bench", post: false });
+  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
+
+  const before = await counts(emulator.admin, 0);
+  const tokens = tokenProviderFor(
+    { kind: "secret", tenantId: emulator.info.tenantId, clientId: emulator.info.clientId, clientSecret: emulator.info.clientSecret, authorityHost: emulator.info.authorityHost, caCertPem: emulator.ca },
+    `${emulator.info.d365Url}/.default`,
+  );
+  const client = new D365Client({ url: emulator.info.d365Url, tokens, caCertPem: emulator.ca, concurrency: IN_FLIGHT });
+  const engine = new DeliveryEngine({ store, client, rounds: IN_FLIGHT, batchSize: 250, maxBatchOperations: 1000, leaseMs: 300_000 });
+  const started = performance.now();
+  await engine.runUntilIdle();
+  const seconds = (performance.now() - started) / 1000;
+  const bridge = await counts(emulator.admin, before.last);
+  const delivered = (await store.countByState()).lines_created ?? 0;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  client.close();
+  await store.close();
+
+  const naiveJournals = await generate(NAIVE, "naive");
+  const naiveStarted = performance.now();
+  await naive(emulator.info, emulator.ca, naiveJournals);
+  const naiveSeconds = (performance.now() - naiveStarted) / 1000;
+  const naiveCounts = await counts(emulator.admin, bridge.last);
+
+  const bridgeRate = delivered / seconds;
+  const naiveRate = NAIVE / naiveSeconds;
+  const limit = IN_FLIGHT / (LATENCY.perOperationMs / 1000);
+  const opsPerSecond = bridge.operations / seconds;
+  console.log(`latency model: ${LATENCY.perRequestMs} ms per request + ${LATENCY.perOperationMs} ms per operation, ${IN_FLIGHT} requests in flight before 429`);
+  console.log(`ledger-bridge: ${delivered}/${JOURNALS} journals (4 lines) in ${seconds.toFixed(1)} s = ${bridgeRate.toFixed(1)} journals/s; enqueue ${enqueueSeconds.toFixed(1)} s`);
+  console.log(`               ${bridge.fno} F&O requests, ${bridge.operations} operations, ${bridge.throttled} × 429, ${bridge.tokens} token requests, peak RSS ${mb(peakRss)} (bench process)`);
+  console.log(`naive client:  ${NAIVE} journals in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(2)} journals/s`);
+  console.log(`               ${naiveCounts.fno} F&O requests, ${naiveCounts.throttled} × 429, ${naiveCounts.tokens} token requests`);
+  console.log(`ratio:         ${(bridgeRate / naiveRate).toFixed(0)}× the naive client`);
+  console.log(`capacity:      ${opsPerSecond.toFixed(0)} operations/s of the model's limit ${limit.toFixed(0)} (${IN_FLIGHT} in flight / ${LATENCY.perOperationMs} ms per operation) = ${((100 * opsPerSecond) / limit).toFixed(0)} %`);
+} finally {
+  emulator.stop();
+}
