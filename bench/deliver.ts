@@ -29,8 +29,11 @@ const arg = (name: string, fallback: number) => {
 };
 const JOURNALS = arg("--journals", 10_000);
 const NAIVE = arg("--naive", 200);
-const LATENCY = { perRequestMs: 100, perOperationMs: 2 };
+const LATENCY = { perRequestMs: arg("--request-ms", 100), perOperationMs: arg("--operation-ms", 2) };
 const IN_FLIGHT = 8;
+// More rounds than connections: a round doing local work (records, parsing) leaves its slot to another.
+const ROUNDS = arg("--rounds", 12);
+const BATCH = arg("--batch", 250);
 
 interface EmulatorInfo {
   d365Url: string;
@@ -43,11 +46,26 @@ interface EmulatorInfo {
 }
 
 /** The emulator runs in its own process, so this process's RSS is the client's. */
-async function startEmulatorProcess(): Promise<{ info: EmulatorInfo; admin: EmulatorAdmin; ca: string; stop: () => void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"), "emulator", "--json"], {
-    env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+async function startEmulatorProcess(): Promise<{
+  info: EmulatorInfo;
+  admin: EmulatorAdmin;
+  ca: string;
+  stop: () => void;
+}> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"),
+      "emulator",
+      "--json",
+    ],
+    {
+      env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const line = await new Promise<string>((resolve) => {
     let text = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -63,7 +81,9 @@ async function startEmulatorProcess(): Promise<{ info: EmulatorInfo; admin: Emul
 }
 
 async function generate(count: number, prefix: string): Promise<Journal[]> {
-  const rows = ["JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode,Text"];
+  const rows = [
+    "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode,Text",
+  ];
   for (let i = 0; i < count; i++) {
     const a = `${100 + (i % 900)}.${String(i % 100).padStart(2, "0")}`;
     const b = `${10 + (i % 90)}.25`;
@@ -75,7 +95,8 @@ async function generate(count: number, prefix: string): Promise<Journal[]> {
     );
   }
   const journals: Journal[] = [];
-  for await (const event of readJournalText("bench.csv", `${rows.join("\n")}\n`)) if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+  for await (const event of readJournalText("bench.csv", `${rows.join("\n")}\n`))
+    if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
   if (journals.length !== count) throw new Error(`generated ${journals.length} valid journals of ${count}`);
   return journals;
 }
@@ -86,18 +107,37 @@ async function counts(admin: EmulatorAdmin, since: number) {
     fno: log.filter((entry) => entry.kind === "fno").length,
     throttled: log.filter((entry) => entry.status === 429).length,
     tokens: log.filter((entry) => entry.kind === "entra" && entry.path.includes("/token")).length,
-    operations: log.filter((entry) => entry.kind === "fno").reduce((sum, entry) => sum + (entry.operations ?? 1), 0),
+    operations: log
+      .filter((entry) => entry.kind === "fno")
+      .reduce((sum, entry) => sum + (entry.operations ?? 1), 0),
     last: log.at(-1)?.seq ?? since,
   };
 }
 
-function rawRequest(method: string, url: string, ca: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawRequest(
+  method: string,
+  url: string,
+  ca: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, ca, headers: { ...headers, ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }) } }, (res) => {
-      let text = "";
-      res.on("data", (chunk) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        ca,
+        headers: {
+          ...headers,
+          ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -106,23 +146,46 @@ function rawRequest(method: string, url: string, ca: string, headers: Record<str
 /** The original report's way: a token per request, a CSRF fetch per write, a POST per line, one at a time. */
 async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promise<void> {
   const token = async () => {
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: info.clientId, client_secret: info.clientSecret, scope: `${info.d365Url}/.default` });
-    const answer = await rawRequest("POST", `${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, ca, { "content-type": "application/x-www-form-urlencoded" }, form.toString());
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: info.clientId,
+      client_secret: info.clientSecret,
+      scope: `${info.d365Url}/.default`,
+    });
+    const answer = await rawRequest(
+      "POST",
+      `${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`,
+      ca,
+      { "content-type": "application/x-www-form-urlencoded" },
+      form.toString(),
+    );
     return JSON.parse(answer.body).access_token as string;
   };
   const write = async (path: string, body: Record<string, unknown>) => {
     for (;;) {
       const bearer = await token();
-      const fetched = await rawRequest("GET", `${info.d365Url}/data/`, ca, { authorization: `Bearer ${bearer}`, "x-csrf-token": "Fetch" });
+      const fetched = await rawRequest("GET", `${info.d365Url}/data/`, ca, {
+        authorization: `Bearer ${bearer}`,
+        "x-csrf-token": "Fetch",
+      });
       if (fetched.status === 429) continue;
-      const answer = await rawRequest("POST", `${info.d365Url}${path}`, ca, { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, JSON.stringify(body));
+      const answer = await rawRequest(
+        "POST",
+        `${info.d365Url}${path}`,
+        ca,
+        { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+        JSON.stringify(body),
+      );
       if (answer.status === 429) continue;
       if (answer.status >= 300) throw new Error(`naive write failed: ${answer.status} ${answer.body}`);
       return JSON.parse(answer.body);
     }
   };
   for (const journal of journals) {
-    const header = await write("/data/LedgerJournalHeaders", { JournalName: journal.journalName, Description: journal.key });
+    const header = await write("/data/LedgerJournalHeaders", {
+      JournalName: journal.journalName,
+      Description: journal.key,
+    });
     for (const line of journal.lines) {
       await write("/data/LedgerJournalLines", {
         JournalBatchNumber: header.JournalBatchNumber,
@@ -130,7 +193,9 @@ async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promi
         TransDate: `${line.transDate}T00:00:00Z`,
         AccountDisplayValue: line.account,
         // The report's client sends amounts as JSON numbers; the emulator reads them exactly either way.
-        ...(line.debit ? { DebitAmount: Number(line.debit.toFixed()) } : { CreditAmount: Number(line.credit?.toFixed()) }),
+        ...(line.debit
+          ? { DebitAmount: Number(line.debit.toFixed()) }
+          : { CreditAmount: Number(line.credit?.toFixed()) }),
         CurrencyCode: line.currency,
       });
     }
@@ -148,11 +213,30 @@ try {
 
   const before = await counts(emulator.admin, 0);
   const tokens = tokenProviderFor(
-    { kind: "secret", tenantId: emulator.info.tenantId, clientId: emulator.info.clientId, clientSecret: emulator.info.clientSecret, authorityHost: emulator.info.authorityHost, caCertPem: emulator.ca },
+    {
+      kind: "secret",
+      tenantId: emulator.info.tenantId,
+      clientId: emulator.info.clientId,
+      clientSecret: emulator.info.clientSecret,
+      authorityHost: emulator.info.authorityHost,
+      caCertPem: emulator.ca,
+    },
     `${emulator.info.d365Url}/.default`,
   );
-  const client = new D365Client({ url: emulator.info.d365Url, tokens, caCertPem: emulator.ca, concurrency: IN_FLIGHT });
-  const engine = new DeliveryEngine({ store, client, rounds: IN_FLIGHT, batchSize: 250, maxBatchOperations: 1000, leaseMs: 300_000 });
+  const client = new D365Client({
+    url: emulator.info.d365Url,
+    tokens,
+    caCertPem: emulator.ca,
+    concurrency: IN_FLIGHT,
+  });
+  const engine = new DeliveryEngine({
+    store,
+    client,
+    rounds: ROUNDS,
+    batchSize: BATCH,
+    maxBatchOperations: 1000,
+    leaseMs: 300_000,
+  });
   const started = performance.now();
   await engine.runUntilIdle();
   const seconds = (performance.now() - started) / 1000;
@@ -172,13 +256,25 @@ try {
   const naiveRate = NAIVE / naiveSeconds;
   const limit = IN_FLIGHT / (LATENCY.perOperationMs / 1000);
   const opsPerSecond = bridge.operations / seconds;
-  console.log(`latency model: ${LATENCY.perRequestMs} ms per request + ${LATENCY.perOperationMs} ms per operation, ${IN_FLIGHT} requests in flight before 429`);
-  console.log(`ledger-bridge: ${delivered}/${JOURNALS} journals (4 lines) in ${seconds.toFixed(1)} s = ${bridgeRate.toFixed(1)} journals/s; enqueue ${enqueueSeconds.toFixed(1)} s`);
-  console.log(`               ${bridge.fno} F&O requests, ${bridge.operations} operations, ${bridge.throttled} × 429, ${bridge.tokens} token requests, peak RSS ${mb(peakRss)} (bench process)`);
-  console.log(`naive client:  ${NAIVE} journals in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(2)} journals/s`);
-  console.log(`               ${naiveCounts.fno} F&O requests, ${naiveCounts.throttled} × 429, ${naiveCounts.tokens} token requests`);
+  console.log(
+    `latency model: ${LATENCY.perRequestMs} ms per request + ${LATENCY.perOperationMs} ms per operation, ${IN_FLIGHT} requests in flight before 429`,
+  );
+  console.log(
+    `ledger-bridge: ${delivered}/${JOURNALS} journals (4 lines) in ${seconds.toFixed(1)} s = ${bridgeRate.toFixed(1)} journals/s; enqueue ${enqueueSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `               ${bridge.fno} F&O requests, ${bridge.operations} operations, ${bridge.throttled} × 429, ${bridge.tokens} token requests, peak RSS ${mb(peakRss)} (bench process)`,
+  );
+  console.log(
+    `naive client:  ${NAIVE} journals in ${naiveSeconds.toFixed(1)} s = ${naiveRate.toFixed(2)} journals/s`,
+  );
+  console.log(
+    `               ${naiveCounts.fno} F&O requests, ${naiveCounts.throttled} × 429, ${naiveCounts.tokens} token requests`,
+  );
   console.log(`ratio:         ${(bridgeRate / naiveRate).toFixed(0)}× the naive client`);
-  console.log(`capacity:      ${opsPerSecond.toFixed(0)} operations/s of the model's limit ${limit.toFixed(0)} (${IN_FLIGHT} in flight / ${LATENCY.perOperationMs} ms per operation) = ${((100 * opsPerSecond) / limit).toFixed(0)} %`);
+  console.log(
+    `capacity:      ${opsPerSecond.toFixed(0)} operations/s of the model's limit ${limit.toFixed(0)} (${IN_FLIGHT} in flight / ${LATENCY.perOperationMs} ms per operation) = ${((100 * opsPerSecond) / limit).toFixed(0)} %`,
+  );
 } finally {
   emulator.stop();
 }

@@ -20,7 +20,10 @@ export interface Runtime {
   readonly client: D365Client;
   readonly emulator?: RunningEmulator;
   readonly logger: Logger;
-  engine(onEvent?: (event: EngineEvent) => void, onWait?: (waitMs: number, journals: number) => void): DeliveryEngine;
+  engine(
+    onEvent?: (event: EngineEvent) => void,
+    onWait?: (waitMs: number, journals: number) => void,
+  ): DeliveryEngine;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,11 @@ export async function openRuntime(
         target: effective.target,
         postingPath: effective.postingPath,
         leaseMs: effective.leaseMs,
+        // Measured with bench:deliver: more rounds than connections keep every connection busy while a
+        // round records its results; 250 journals a round keep a lines $batch near 1,000 operations.
+        rounds: Math.ceil(effective.concurrency * 1.5),
+        batchSize: 250,
+        maxBatchOperations: 1000,
         logger: logger.child({ component: "delivery" }),
         ...(onEvent ? { onEvent } : {}),
         ...(onWait ? { onWait } : {}),

@@ -4,7 +4,7 @@
  * was written (refused connection, DNS, TLS) provably changed nothing; any later failure may have.
  */
 import { Agent, request as httpsRequest } from "node:https";
-import { rootCertificates, type TLSSocket } from "node:tls";
+import { createSecureContext, rootCertificates, type TLSSocket } from "node:tls";
 
 export interface HttpRequest {
   readonly method: string;
@@ -62,7 +62,10 @@ export class HttpsTransport {
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSockets,
-      ...(options.ca === undefined ? {} : { ca: withSystemRoots(options.ca) }),
+      // One secure context for every connection: building one from the full root list is costly.
+      ...(options.ca === undefined
+        ? {}
+        : { secureContext: createSecureContext({ ca: withSystemRoots(options.ca) }) }),
     });
   }
 

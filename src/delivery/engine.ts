@@ -35,9 +35,9 @@ export interface EngineOptions {
   readonly target?: JournalTarget;
   readonly postingPath?: string;
   readonly workerId?: string;
-  /** Journals claimed per round (default 50). */
+  /** Journals claimed per round (default 250). */
   readonly batchSize?: number;
-  /** Rounds running at once (default 4). */
+  /** Rounds running at once (default 12). */
   readonly rounds?: number;
   /** Operations per $batch request (default 1,000; F&O allows 5,000). */
   readonly maxBatchOperations?: number;
@@ -66,6 +66,12 @@ export type Failpoint =
 export type EngineEvent =
   | { readonly type: "settled"; readonly key: string; readonly state: string; readonly lines: number }
   | { readonly type: "reconciled"; readonly key: string; readonly found: string };
+
+interface Settlement {
+  readonly item: Work;
+  readonly changes: JournalChanges;
+  readonly detail: Record<string, unknown>;
+}
 
 interface Work {
   claim: StoredJournal;
@@ -100,8 +106,8 @@ export class DeliveryEngine {
     this.entities = new Entities(options.client);
     this.target = options.target ?? { kind: "ledger-journal" };
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
-    this.batchSize = options.batchSize ?? 50;
-    this.rounds = options.rounds ?? 4;
+    this.batchSize = options.batchSize ?? 250;
+    this.rounds = options.rounds ?? 12;
     this.maxBatchOperations = options.maxBatchOperations ?? 1000;
     this.leaseMs = options.leaseMs ?? 120_000;
     this.maxAttempts = options.maxAttempts ?? 10;
@@ -141,11 +147,14 @@ export class DeliveryEngine {
       const pending: StoredJournal[] = [];
       for (const key of keys) {
         const journal = await this.store.get(key);
-        if (journal !== undefined && journal.state !== "dead" && !isDelivered(journal.state, journal.post)) pending.push(journal);
+        if (journal !== undefined && journal.state !== "dead" && !isDelivered(journal.state, journal.post))
+          pending.push(journal);
       }
       if (pending.length === 0 || this.stopping) return pending.map((journal) => journal.key);
       const now = this.clock.now();
-      const due = Math.min(...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0)));
+      const due = Math.min(
+        ...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0)),
+      );
       if (due > deadline) return pending.map((journal) => journal.key);
       this.options.onWait?.(Math.max(0, due - now), pending.length);
       await this.sleep(Math.max(50, due - now + 1));
@@ -171,11 +180,16 @@ export class DeliveryEngine {
     const claimed = await this.store.claim(this.workerId, this.batchSize, this.leaseMs, this.clock.now());
     if (claimed.length === 0) return 0;
     // Keep the leases while the round works: a slow F&O must not hand the journals to another worker.
-    const heartbeat = setInterval(() => {
-      for (const claim of claimed) {
-        void this.store.extendLease(claim.key, claim.attempt, this.workerId, this.clock.now() + this.leaseMs).catch(() => undefined);
-      }
-    }, Math.max(1000, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        for (const claim of claimed) {
+          void this.store
+            .extendLease(claim.key, claim.attempt, this.workerId, this.clock.now() + this.leaseMs)
+            .catch(() => undefined);
+        }
+      },
+      Math.max(1000, Math.floor(this.leaseMs / 3)),
+    );
     heartbeat.unref();
     try {
       return await this.work(claimed);
@@ -340,22 +354,25 @@ export class DeliveryEngine {
         }));
         const results = await sendBatch(this.client, changesets);
         for (const item of group) this.options.failpoint?.("after-header-sent", item.claim.key);
+        // One transaction records the whole batch's outcome: one commit instead of one per journal.
+        const records: Settlement[] = [];
         for (const [index, item] of group.entries()) {
           const result = results[index];
           if (result === undefined) continue;
           if (!result.ok) {
-            await this.fail(item, result.error);
+            records.push({ item, ...this.failure(item, result.error) });
             continue;
           }
           const created = result.results[0]?.body as Record<string, unknown> | undefined;
           item.batchNumber = String(created?.JournalBatchNumber);
-          await this.settle(
+          records.push({
             item,
-            { state: "header_created", journalBatchNumber: item.batchNumber, keepLease: true },
-            { journalBatchNumber: item.batchNumber },
-          );
-          this.options.failpoint?.("after-header-recorded", item.claim.key);
+            changes: { state: "header_created", journalBatchNumber: item.batchNumber, keepLease: true },
+            detail: { journalBatchNumber: item.batchNumber },
+          });
         }
+        await this.settleGroup(records);
+        for (const item of group) this.options.failpoint?.("after-header-recorded", item.claim.key);
       });
     }
   }
@@ -421,31 +438,28 @@ export class DeliveryEngine {
                 withLines.map((item) => ({ operations: operations.get(item) ?? [] })),
               );
         for (const item of group) this.options.failpoint?.("after-lines-sent", item.claim.key);
+        const records: Settlement[] = [];
         for (const item of group) {
           const index = withLines.indexOf(item);
           const result = index < 0 ? { ok: true as const, results: [] } : results[index];
           if (result === undefined) continue;
           if (!result.ok) {
-            await this.fail(item, result.error);
+            records.push({ item, ...this.failure(item, result.error) });
             continue;
           }
           item.linesDone = true;
-          if (item.claim.post) {
-            await this.settle(
-              item,
-              { state: "lines_created", linesConfirmedAt: this.clock.now(), keepLease: true },
-              { lines: item.journal.lines.length },
-            );
-          } else {
-            await this.settle(
-              item,
-              { state: "lines_created", linesConfirmedAt: this.clock.now() },
-              { lines: item.journal.lines.length },
-            );
-            item.done = true;
-          }
-          this.options.failpoint?.("after-lines-recorded", item.claim.key);
+          records.push({
+            item,
+            changes: {
+              state: "lines_created",
+              linesConfirmedAt: this.clock.now(),
+              keepLease: item.claim.post,
+            },
+            detail: { lines: item.journal.lines.length },
+          });
         }
+        await this.settleGroup(records);
+        for (const item of group) this.options.failpoint?.("after-lines-recorded", item.claim.key);
       });
     }
   }
@@ -498,7 +512,8 @@ export class DeliveryEngine {
     }
   }
 
-  private async fail(item: Work, error: unknown): Promise<void> {
+  /** What a failure means for the journal: wait and retry, in doubt, or dead. */
+  private failure(item: Work, error: unknown): { changes: JournalChanges; detail: Record<string, unknown> } {
     const code = isBridgeError(error) ? error.code : "D365_SERVER_ERROR";
     const message = error instanceof Error ? error.message : String(error);
     const detail: Record<string, unknown> = { errorCode: code, error: message };
@@ -526,6 +541,11 @@ export class DeliveryEngine {
       { key: item.claim.key, attempt: item.claim.attempt, code, state: changes.state },
       "journal delivery failed",
     );
+    return { changes, detail };
+  }
+
+  private async fail(item: Work, error: unknown): Promise<void> {
+    const { changes, detail } = this.failure(item, error);
     await this.settle(item, changes, detail);
   }
 
@@ -547,6 +567,25 @@ export class DeliveryEngine {
       detail,
       this.clock.now(),
     );
+    this.settled(item, changes, ok);
+    return ok;
+  }
+
+  private async settleGroup(records: readonly Settlement[]): Promise<void> {
+    const results = await this.store.settleMany(
+      this.workerId,
+      records.map(({ item, changes, detail }) => ({
+        key: item.claim.key,
+        attempt: item.claim.attempt,
+        changes,
+        detail,
+      })),
+      this.clock.now(),
+    );
+    records.forEach(({ item, changes }, index) => this.settled(item, changes, results[index] === true));
+  }
+
+  private settled(item: Work, changes: JournalChanges, ok: boolean): void {
     if (!ok || !changes.keepLease) item.done = true;
     if (ok)
       this.options.onEvent?.({
@@ -560,6 +599,5 @@ export class DeliveryEngine {
         { key: item.claim.key, attempt: item.claim.attempt },
         "lease lost; another worker owns the journal",
       );
-    return ok;
   }
 }

@@ -14,6 +14,7 @@ import type {
   NewJournal,
   OutboxStore,
   PostedVoucher,
+  SettleEntry,
   StoredJournal,
 } from "./store.js";
 
@@ -255,46 +256,67 @@ export class SqlOutboxStore implements OutboxStore {
     detail: Record<string, unknown>,
     now: number,
   ): Promise<boolean> {
+    const [settled] = await this.settleMany(worker, [{ key, attempt, changes, detail }], now);
+    return settled === true;
+  }
+
+  async settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]> {
+    if (entries.length === 0) return [];
     return this.db.transaction(async () => {
-      const current = await this.get(key);
-      // Fencing: only the worker holding this attempt may record anything.
-      if (current === undefined || current.attempt !== attempt || current.leaseOwner !== worker) return false;
-      if (!canMove(current.state, changes.state)) {
-        throw new Error(`outbox: ${key} cannot move from ${current.state} to ${changes.state}`);
-      }
-      const updated = await this.run(
-        `UPDATE journals SET state = $1,
-           journal_batch_number = COALESCE($2, journal_batch_number),
-           lines_confirmed_at = COALESCE($3, lines_confirmed_at),
-           posted_at = COALESCE($4, posted_at),
-           vouchers = COALESCE($5, vouchers),
-           last_error_code = $6, last_error = $7,
-           available_at = COALESCE($8, available_at),
-           lease_owner = CASE WHEN $9 = 1 THEN lease_owner ELSE NULL END,
-           lease_until = CASE WHEN $9 = 1 THEN lease_until ELSE NULL END,
-           updated_at = $10
-         WHERE key = $11 AND attempt = $12 AND lease_owner = $13
-         RETURNING key`,
-        [
-          changes.state,
-          changes.journalBatchNumber ?? null,
-          changes.linesConfirmedAt ?? null,
-          changes.postedAt ?? null,
-          changes.vouchers === undefined ? null : JSON.stringify(changes.vouchers),
-          changes.lastErrorCode ?? null,
-          changes.lastError ?? null,
-          changes.availableAt ?? null,
-          changes.keepLease ? 1 : 0,
-          now,
-          key,
-          attempt,
-          worker,
-        ],
-      );
-      if (updated.length === 0) return false;
-      await this.event(key, attempt, worker, current.state, changes.state, detail, now);
-      return true;
+      const results: boolean[] = [];
+      for (const { key, attempt, changes, detail } of entries)
+        results.push(await this.settleOne(key, attempt, worker, changes, detail, now));
+      return results;
     });
+  }
+
+  /** One fenced record, inside the caller's transaction. */
+  private async settleOne(
+    key: string,
+    attempt: number,
+    worker: string,
+    changes: JournalChanges,
+    detail: Record<string, unknown>,
+    now: number,
+  ): Promise<boolean> {
+    const current = await this.get(key);
+    // Fencing: only the worker holding this attempt may record anything.
+    if (current === undefined || current.attempt !== attempt || current.leaseOwner !== worker) return false;
+    if (!canMove(current.state, changes.state)) {
+      throw new Error(`outbox: ${key} cannot move from ${current.state} to ${changes.state}`);
+    }
+    const updated = await this.run(
+      `UPDATE journals SET state = $1,
+         journal_batch_number = COALESCE($2, journal_batch_number),
+         lines_confirmed_at = COALESCE($3, lines_confirmed_at),
+         posted_at = COALESCE($4, posted_at),
+         vouchers = COALESCE($5, vouchers),
+         last_error_code = $6, last_error = $7,
+         available_at = COALESCE($8, available_at),
+         lease_owner = CASE WHEN $9 = 1 THEN lease_owner ELSE NULL END,
+         lease_until = CASE WHEN $9 = 1 THEN lease_until ELSE NULL END,
+         updated_at = $10
+       WHERE key = $11 AND attempt = $12 AND lease_owner = $13
+       RETURNING key`,
+      [
+        changes.state,
+        changes.journalBatchNumber ?? null,
+        changes.linesConfirmedAt ?? null,
+        changes.postedAt ?? null,
+        changes.vouchers === undefined ? null : JSON.stringify(changes.vouchers),
+        changes.lastErrorCode ?? null,
+        changes.lastError ?? null,
+        changes.availableAt ?? null,
+        changes.keepLease ? 1 : 0,
+        now,
+        key,
+        attempt,
+        worker,
+      ],
+    );
+    if (updated.length === 0) return false;
+    await this.event(key, attempt, worker, current.state, changes.state, detail, now);
+    return true;
   }
 
   async extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean> {

@@ -67,8 +67,15 @@ export class SqliteDatabase implements SqlDatabase {
     return this.exclusive(async () => this.execute(sql, params));
   }
 
+  /** Prepared statements, by SQL text: preparing costs more than running most of them. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private execute(sql: string, params: readonly unknown[]): Record<string, unknown>[] {
-    const statement = this.db.prepare(sql);
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
     if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
     statement.run(...params);
     return [];

@@ -67,6 +67,13 @@ export interface JournalChanges {
   readonly keepLease?: boolean;
 }
 
+export interface SettleEntry {
+  readonly key: string;
+  readonly attempt: number;
+  readonly changes: JournalChanges;
+  readonly detail: Record<string, unknown>;
+}
+
 export type EnqueueResult =
   | { readonly outcome: "created"; readonly journal: StoredJournal }
   | { readonly outcome: "duplicate"; readonly journal: StoredJournal };
@@ -96,6 +103,8 @@ export interface OutboxStore {
     detail: Record<string, unknown>,
     now: number,
   ): Promise<boolean>;
+  /** Several settles in one transaction (one commit, one fsync); a result per entry. */
+  settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]>;
   /** Extends a lease the worker still holds. */
   extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean>;
   /** Gives a claimed journal back without progress (graceful shutdown). */

@@ -18,10 +18,15 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const KILLS = Number(process.env.LEDGER_BRIDGE_CRASH_KILLS ?? 30);
 
 function journalFile(count: number, prefix: string): string {
-  const rows = ["JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode"];
+  const rows = [
+    "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+  ];
   for (let i = 0; i < count; i++) {
     const amount = `${1 + (i % 997)}.${String(i % 100).padStart(2, "0")}`;
-    rows.push(`${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${amount},,USD`, `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${amount},USD`);
+    rows.push(
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${amount},,USD`,
+      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${amount},USD`,
+    );
   }
   const file = join(mkdtempSync(join(tmpdir(), "lb-crash-")), `${prefix}.csv`);
   writeFileSync(file, `${rows.join("\n")}\n`);
@@ -34,27 +39,42 @@ interface Run {
 }
 
 /** Runs `post --post` in a child process; kills it after `killAfterMs` when given. */
-function post(emulator: RunningEmulator, store: TestStore["location"], file: string, options: { killAfterMs?: number; failpoint?: string } = {}): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "post", file, "--post"], {
-    cwd: ROOT,
-    stdio: "ignore",
-    env: {
-      ...process.env,
-      D365_URL: emulator.d365Url,
-      AZURE_TENANT_ID: emulator.tenantId,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_CLIENT_SECRET: emulator.clientSecret,
-      AZURE_AUTHORITY_HOST: emulator.authorityHost,
-      LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
-      LEDGER_BRIDGE_STORE: store.schema === undefined ? store.store : `${store.store}?options=-c%20search_path%3D${store.schema}`,
-      LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-crash-home-")),
-      LEDGER_BRIDGE_FAILPOINT: options.failpoint ?? "",
-      // A short lease: the restarted process takes over a killed one's journals quickly.
-      LEDGER_BRIDGE_LEASE_MS: "1500",
-      LEDGER_BRIDGE_CONFIG: join(ROOT, "test", "fixtures", "crash-config.json"),
+function post(
+  emulator: RunningEmulator,
+  store: TestStore["location"],
+  file: string,
+  options: { killAfterMs?: number; failpoint?: string } = {},
+): Promise<Run> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), "post", file, "--post"],
+    {
+      cwd: ROOT,
+      stdio: "ignore",
+      env: {
+        ...process.env,
+        D365_URL: emulator.d365Url,
+        AZURE_TENANT_ID: emulator.tenantId,
+        AZURE_CLIENT_ID: emulator.clientId,
+        AZURE_CLIENT_SECRET: emulator.clientSecret,
+        AZURE_AUTHORITY_HOST: emulator.authorityHost,
+        LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
+        LEDGER_BRIDGE_STORE:
+          store.schema === undefined
+            ? store.store
+            : `${store.store}?options=-c%20search_path%3D${store.schema}`,
+        LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-crash-home-")),
+        LEDGER_BRIDGE_FAILPOINT: options.failpoint ?? "",
+        // A short lease: the restarted process takes over a killed one's journals quickly.
+        LEDGER_BRIDGE_LEASE_MS: "1500",
+        LEDGER_BRIDGE_CONFIG: join(ROOT, "test", "fixtures", "crash-config.json"),
+      },
     },
-  });
-  const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
+  );
+  const timer =
+    options.killAfterMs === undefined
+      ? undefined
+      : setTimeout(() => child.kill("SIGKILL"), options.killAfterMs);
   return new Promise((resolve) => {
     child.once("exit", (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -65,7 +85,9 @@ function post(emulator: RunningEmulator, store: TestStore["location"], file: str
 
 /** Checks the emulator: every key exactly one header, its lines once, posted once in the ledger. */
 async function assertExactlyOnce(emulator: RunningEmulator, prefix: string, count: number): Promise<void> {
-  const headers = (await emulator.admin.journals()).filter((header) => String(header.Description).startsWith(`lb:${prefix}-`));
+  const headers = (await emulator.admin.journals()).filter((header) =>
+    String(header.Description).startsWith(`lb:${prefix}-`),
+  );
   const byKey = new Map<string, number>();
   for (const header of headers) {
     const key = String(header.Description).slice(3);
@@ -108,20 +130,32 @@ for (const engine of ENGINES) {
       };
       let killed = 0;
       for (let i = 0; i < KILLS; i++) {
-        const run = await post(emulator, store.location, file, { killAfterMs: 400 + Math.floor(random() * 1600) });
+        const run = await post(emulator, store.location, file, {
+          killAfterMs: 400 + Math.floor(random() * 1600),
+        });
         if (run.signal === "SIGKILL") killed++;
       }
       const last = await post(emulator, store.location, file);
       assert.equal(last.code, 0);
       assert.ok(killed >= KILLS / 2, `only ${killed} of ${KILLS} runs were killed mid-way`);
       await assertExactlyOnce(emulator, `random-${engine.name}`, 500);
-      const outbox = await openStore(store.location.store, store.location.schema === undefined ? {} : { schema: store.location.schema });
+      const outbox = await openStore(
+        store.location.store,
+        store.location.schema === undefined ? {} : { schema: store.location.schema },
+      );
       const counts = await outbox.countByState();
       assert.equal(counts.posted, 500);
       if (engine.name === "sqlite") await outbox.close();
     });
 
-    for (const failpoint of ["after-claim", "after-header-sent", "after-header-recorded", "after-lines-sent", "after-lines-recorded", "after-post-sent"]) {
+    for (const failpoint of [
+      "after-claim",
+      "after-header-sent",
+      "after-header-recorded",
+      "after-lines-sent",
+      "after-lines-recorded",
+      "after-post-sent",
+    ]) {
       it(`killed at ${failpoint}, then restarted: 0 lost, 0 duplicated`, async () => {
         const prefix = `${failpoint}-${engine.name}`;
         const file = journalFile(20, prefix);
@@ -147,7 +181,10 @@ describe("two bridge processes on one PostgreSQL store", async () => {
     const store = await postgres.open();
     try {
       const file = journalFile(2000, "pair");
-      const [one, two] = await Promise.all([post(emulator, store.location, file), post(emulator, store.location, file)]);
+      const [one, two] = await Promise.all([
+        post(emulator, store.location, file),
+        post(emulator, store.location, file),
+      ]);
       assert.deepEqual([one.code, two.code], [0, 0]);
       await assertExactlyOnce(emulator, "pair", 2000);
       const outbox = await openStore(store.location.store, { schema: store.location.schema as string });

@@ -90,7 +90,10 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
         if (progress) io.stderr.write(`\r  ${settled} steps recorded…`);
       },
       (waitMs, count) => {
-        if (!flags.json) io.stderr.write(`waiting ${Math.ceil(waitMs / 1000)} s for ${count} journal${count === 1 ? "" : "s"} due later or held by another worker\n`);
+        if (!flags.json)
+          io.stderr.write(
+            `waiting ${Math.ceil(waitMs / 1000)} s for ${count} journal${count === 1 ? "" : "s"} due later or held by another worker\n`,
+          );
       },
     );
     if (!flags.json) {

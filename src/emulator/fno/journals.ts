@@ -48,7 +48,9 @@ export class Journals {
   }
 
   linesOf(company: string, journalBatchNumber: string): Row[] {
-    return this.state.table("LedgerJournalLines").group({ dataAreaId: company, JournalBatchNumber: journalBatchNumber });
+    return this.state
+      .table("LedgerJournalLines")
+      .group({ dataAreaId: company, JournalBatchNumber: journalBatchNumber });
   }
 
   /** Header fields F&O computes: the journal totals. */
