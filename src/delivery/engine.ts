@@ -582,7 +582,8 @@ export class DeliveryEngine {
       })),
       this.clock.now(),
     );
-    records.forEach(({ item, changes }, index) => this.settled(item, changes, results[index] === true));
+    for (const [index, { item, changes }] of records.entries())
+      this.settled(item, changes, results[index] === true);
   }
 
   private settled(item: Work, changes: JournalChanges, ok: boolean): void {

@@ -164,6 +164,21 @@ for (const engine of ENGINES) {
       );
     });
 
+    it("treats a write that hangs past the client's timeout as in doubt and reconciles it", async () => {
+      await enqueueJournals(store, await generated(3, "hang"), { source: "gen", post: false });
+      await emulator.admin.addFault({
+        kind: "hang",
+        entitySet: "LedgerJournalHeaders",
+        method: "POST",
+        remaining: 1,
+      });
+      await engineFor().runUntilIdle();
+      const fno = await inFno();
+      assert.equal(fno.size, 3);
+      assert.ok([...fno.values()].every((entry) => entry.headers === 1 && entry.lines === 2));
+      assert.ok((await store.events("hang-0")).some((event) => event.toState === "in_doubt"));
+    });
+
     it("waits out 429 storms and retries gateway 5xx on reads without losing or doubling anything", async () => {
       const time = fakeTime();
       await enqueueJournals(store, await generated(6, "storm"), { source: "gen", post: false });

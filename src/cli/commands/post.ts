@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import type { Journal } from "../../core/journal.js";
+import type { ClientEvent } from "../../d365/client.js";
+import type { EngineEvent } from "../../delivery/engine.js";
 import { enqueueJournals } from "../../delivery/enqueue.js";
 import { DEFAULT_MAX_ISSUES, emptyReport, type FileReport, tally } from "../../ingest/report.js";
 import { openJournalFile } from "../../ingest/source.js";
@@ -58,7 +60,8 @@ export function printJournalTable(journals: readonly StoredJournal[], io: CliIo)
 /** validate → enqueue → deliver; exit 0 when every journal of the files is delivered. */
 export async function runPost(files: string[], flags: PostFlags, io: CliIo): Promise<number> {
   const reports: FileReport[] = [];
-  const runtime = await openRuntime(io);
+  const progress = new Progress(io, !flags.json && Boolean(io.stderr.isTTY));
+  const runtime = await openRuntime(io, { onClientEvent: (event) => progress.client(event) });
   try {
     const keys: string[] = [];
     let created = 0;
@@ -81,14 +84,9 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
       keys.push(...journals.map((journal) => journal.key));
     }
     const style = styleFor(io);
-    const progress = io.stderr.isTTY && !flags.json;
-    let settled = 0;
+    progress.start(keys.length);
     const engine = runtime.engine(
-      (event) => {
-        if (event.type !== "settled") return;
-        settled++;
-        if (progress) io.stderr.write(`\r  ${settled} steps recorded…`);
-      },
+      (event) => progress.engine(event),
       (waitMs, count) => {
         if (!flags.json)
           io.stderr.write(
@@ -115,7 +113,7 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
     }
-    if (progress) io.stderr.write("\r\u001b[K");
+    progress.end();
     const stored: StoredJournal[] = [];
     for (const key of keys) {
       const journal = await runtime.store.get(key);
@@ -149,4 +147,50 @@ export function registerPost(program: Command, io: CliIo, done: (code: number) =
     .option("--post", "also post the journals (through the posting service)")
     .option("--json", "print one JSON document")
     .action(async (files: string[], flags: PostFlags) => done(await runPost(files, flags, io)));
+}
+
+/** One line on a terminal: journals and lines delivered, the rate, and F&O's throttling when it waits. */
+class Progress {
+  private total = 0;
+  private journals = 0;
+  private lines = 0;
+  private started = 0;
+  private throttle = "";
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly enabled: boolean,
+  ) {}
+
+  start(total: number): void {
+    this.total = total;
+    this.started = Date.now();
+  }
+
+  engine(event: EngineEvent): void {
+    if (event.type !== "settled" || (event.state !== "lines_created" && event.state !== "posted")) return;
+    if (event.state === "lines_created") {
+      this.journals++;
+      this.lines += event.lines;
+    }
+    this.draw();
+  }
+
+  client(event: ClientEvent): void {
+    if (event.type !== "throttled") return;
+    this.throttle = ` · waiting ${Math.ceil(event.waitMs / 1000)} s, throttled by F&O`;
+    this.draw();
+  }
+
+  private draw(): void {
+    if (!this.enabled) return;
+    const seconds = Math.max(0.001, (Date.now() - this.started) / 1000);
+    this.io.stderr.write(
+      `\r\u001b[K  ${this.journals}/${this.total} journals delivered (${this.lines} lines) · ${(this.journals / seconds).toFixed(1)} journals/s${this.throttle}`,
+    );
+  }
+
+  end(): void {
+    if (this.enabled) this.io.stderr.write("\r\u001b[K");
+  }
 }
