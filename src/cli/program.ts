@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerEmulator } from "./commands/emulator.js";
 import { registerLogin } from "./commands/login.js";
 import { registerOutboxCommands } from "./commands/outbox.js";
@@ -34,6 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerLogin(program, io, done);
   registerPost(program, io, done);
   registerOutboxCommands(program, io, done);
+  registerDoctor(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

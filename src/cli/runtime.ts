@@ -32,46 +32,54 @@ export function cliLogger(io: CliIo): Logger {
   return pino({ level: io.env.LOG_LEVEL ?? "error", base: { app: "ledger-bridge" } }, pino.destination(2));
 }
 
+/**
+ * The configuration to work with: as configured, or — with no D365_URL — pointed at the built-in
+ * emulator, started here and announced loudly.
+ */
+export async function resolveEnvironment(
+  io: CliIo,
+): Promise<{ config: BridgeConfig; configured: BridgeConfig; emulator?: RunningEmulator }> {
+  const config = loadConfig(io.env);
+  for (const warning of config.warnings) io.stderr.write(`warning: ${warning}\n`);
+  if (config.environment !== undefined) return { config, configured: config };
+  const emulator = await startEmulator({
+    stateFile: join(config.home, "emulator-state.db"),
+    dataDir: join(config.home, "emulator"),
+  });
+  io.stderr.write(
+    `*** No D365_URL is configured: using the built-in F&O emulator at ${emulator.d365Url} (state in ${join(config.home, "emulator-state.db")}).\n` +
+      "*** Set D365_URL and your Entra ID credentials to deliver to Dynamics 365 Finance & Operations.\n",
+  );
+  const effective: BridgeConfig = {
+    ...config,
+    environment: normalizeEnvironmentUrl(emulator.d365Url),
+    auth: {
+      kind: "secret",
+      credential: {
+        tenantId: emulator.tenantId,
+        clientId: emulator.clientId,
+        clientSecret: emulator.clientSecret,
+        authorityHost: emulator.authorityHost,
+        caCertPem: emulator.caCertPem,
+      },
+    },
+    caCertPem: emulator.caCertPem,
+    // The emulator's own dimension format, unless the config file names one.
+    target:
+      config.target.kind === "ledger-journal" && config.target.dimensionFormat === undefined
+        ? { ...config.target, dimensionFormat: emulator.dimensionFormat }
+        : config.target,
+  };
+  return { config: effective, configured: config, emulator };
+}
+
 export async function openRuntime(
   io: CliIo,
   options: { onClientEvent?: (event: ClientEvent) => void } = {},
 ): Promise<Runtime> {
-  const config = loadConfig(io.env);
-  for (const warning of config.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const { config: effective, emulator } = await resolveEnvironment(io);
   const logger = cliLogger(io);
-  let emulator: RunningEmulator | undefined;
-  let effective = config;
-  if (config.environment === undefined) {
-    emulator = await startEmulator({
-      stateFile: join(config.home, "emulator-state.db"),
-      dataDir: join(config.home, "emulator"),
-    });
-    io.stderr.write(
-      `*** No D365_URL is configured: using the built-in F&O emulator at ${emulator.d365Url} (state in ${join(config.home, "emulator-state.db")}).\n` +
-        "*** Set D365_URL and your Entra ID credentials to deliver to Dynamics 365 Finance & Operations.\n",
-    );
-    effective = {
-      ...config,
-      environment: normalizeEnvironmentUrl(emulator.d365Url),
-      auth: {
-        kind: "secret",
-        credential: {
-          tenantId: emulator.tenantId,
-          clientId: emulator.clientId,
-          clientSecret: emulator.clientSecret,
-          authorityHost: emulator.authorityHost,
-          caCertPem: emulator.caCertPem,
-        },
-      },
-      caCertPem: emulator.caCertPem,
-      // The emulator's own dimension format, unless the config file names one.
-      target:
-        config.target.kind === "ledger-journal" && config.target.dimensionFormat === undefined
-          ? { ...config.target, dimensionFormat: emulator.dimensionFormat }
-          : config.target,
-    };
-  }
-  const store = await openStore(config.store);
+  const store = await openStore(effective.store);
   const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
   const client = connect(effective, environment, {
     logger: logger.child({ component: "d365" }),

@@ -1,4 +1,4 @@
-import { codeSpec, type ErrorCode, type Retryable } from "./codes.js";
+import { codeSpec, type ErrorCode, type Retryable, troubleshootingSection } from "./codes.js";
 
 /**
  * The root of every error ledger-bridge throws. `code` is stable and documented in docs/errors.md;
@@ -10,7 +10,11 @@ export class BridgeError extends Error {
   readonly retryable: Retryable;
 
   constructor(code: ErrorCode, detail: string, options: { cause?: unknown; retryable?: Retryable } = {}) {
-    super(`${detail} ${codeSpec(code).fix}`, options.cause === undefined ? {} : { cause: options.cause });
+    const section = troubleshootingSection(code);
+    super(
+      `${detail} ${codeSpec(code).fix}${section === undefined ? "" : ` See ${section}.`}`,
+      options.cause === undefined ? {} : { cause: options.cause },
+    );
     this.code = code;
     this.retryable = options.retryable ?? codeSpec(code).retryable;
   }

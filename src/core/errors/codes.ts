@@ -411,3 +411,28 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export function codeSpec(code: ErrorCode): ErrorCodeSpec {
   return ERROR_CODES[code];
 }
+
+/** The client's errors whose cause the doctor names: their messages point at the section. */
+const TROUBLESHOOTING: Partial<Record<ErrorCode, string>> = {
+  AUTH_INVALID_SECRET: "secret_invalid",
+  AUTH_SECRET_EXPIRED: "secret_expired",
+  AUTH_CERTIFICATE_NOT_REGISTERED: "certificate_not_uploaded",
+  AUTH_APP_NOT_FOUND: "app_not_found",
+  AUTH_TENANT_NOT_FOUND: "tenant_not_found",
+  AUTH_RESOURCE_NOT_FOUND: "resource_not_found",
+  AUTH_INVALID_SCOPE: "token_failed",
+  AUTH_CONSENT_REQUIRED: "consent_missing",
+  AUTH_UNTRUSTED_CERTIFICATE: "tls_untrusted",
+  AUTH_AUTHORITY_UNREACHABLE: "environment_unreachable",
+  AUTH_FAILED: "token_failed",
+  D365_UNAUTHORIZED: "app_not_registered_or_user_disabled",
+  D365_FORBIDDEN: "no_write_privilege",
+  D365_CSRF_REJECTED: "csrf_refused",
+  D365_THROTTLED: "throttled",
+  D365_UNREACHABLE: "environment_unreachable",
+};
+
+export function troubleshootingSection(code: ErrorCode): string | undefined {
+  const anchor = TROUBLESHOOTING[code];
+  return anchor === undefined ? undefined : `docs/troubleshooting.md#${anchor}`;
+}

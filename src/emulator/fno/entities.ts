@@ -176,6 +176,21 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
     ],
   },
   {
+    // The ledger's fiscal periods with their status per company (name and shape: an assumption, see
+    // docs/emulator.md); served from the emulator's fiscal calendar.
+    name: "LedgerFiscalPeriods",
+    entityType: "LedgerFiscalPeriod",
+    keys: ["dataAreaId", "StartDate"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [
+      dataAreaId,
+      { name: "StartDate", type: "Edm.Date" },
+      { name: "EndDate", type: "Edm.Date" },
+      s("PeriodStatus", 10),
+    ],
+  },
+  {
     name: "SysAADClients",
     entityType: "SysAADClient",
     keys: ["AADClientId"],

@@ -94,6 +94,7 @@ const ACCOUNTANT: SecurityRole = {
     Currencies: "read",
     LegalEntities: "read",
     GeneralJournalAccountEntries: "read",
+    LedgerFiscalPeriods: "read",
   },
   journalNames: ["*"],
   services: ["JournalPostingService"],

@@ -185,6 +185,15 @@ export class ODataService {
         Name: app.name,
         UserId: app.userId,
       }));
+    } else if (def.name === "LedgerFiscalPeriods") {
+      rows = Object.entries(data.fiscalPeriods).flatMap(([company, periods]) =>
+        periods.map((period) => ({
+          dataAreaId: company,
+          StartDate: period.start,
+          EndDate: period.end,
+          PeriodStatus: period.status,
+        })),
+      );
     } else if (def.name === "GeneralJournalAccountEntry") {
       rows = [...this.context.state.table("LedgerJournalLines").rows.values()].map((line) =>
         this.flatRow(line),

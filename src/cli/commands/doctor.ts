@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import type { TokenProvider } from "../../auth/token-provider.js";
+import { tokenProvider } from "../../config/connect.js";
+import type { Journal } from "../../core/journal.js";
+import { D365Client } from "../../d365/client.js";
+import { type DoctorReport, runDoctor } from "../../doctor/doctor.js";
+import { openJournalFile } from "../../ingest/source.js";
+import { type CliIo, EXIT, styleFor } from "../io.js";
+import { resolveEnvironment } from "../runtime.js";
+
+export interface DoctorFlags {
+  readonly json?: boolean;
+  readonly writeProbe?: boolean;
+  readonly file?: string;
+}
+
+function printDoctor(report: DoctorReport, io: CliIo): void {
+  const style = styleFor(io);
+  const paint = { pass: style.green, warn: style.yellow, fail: style.red, skipped: style.dim } as const;
+  const width = Math.max(...report.checks.map((check) => check.title.length));
+  for (const check of report.checks) {
+    io.stdout.write(
+      `${paint[check.status](check.status.toUpperCase().padEnd(7))} ${check.title.padEnd(width)}  ${style.dim(
+        Object.entries(check.evidence)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(" "),
+      )}\n`,
+    );
+    if (check.cause) {
+      io.stdout.write(
+        `        ${style.bold(check.cause.code)}: ${check.cause.summary}\n        Fix: ${check.cause.fix}\n        See ${check.cause.docs}\n`,
+      );
+    }
+  }
+  io.stdout.write(
+    report.ok
+      ? `${style.green("Nothing failed.")}\n`
+      : `${style.red("Something failed: the first FAIL above is the cause to fix first.")}\n`,
+  );
+}
+
+/** Exit 0 when nothing fails, 1 when something fails, 2 when the configuration cannot be read. */
+export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
+  const { config, configured, emulator } = await resolveEnvironment(io);
+  const environment = config.environment as NonNullable<typeof config.environment>;
+  let tokens: TokenProvider | undefined;
+  let client: D365Client | undefined;
+  const lazyTokens = () => {
+    tokens ??= tokenProvider(config, environment);
+    return tokens;
+  };
+  const lazyClient = () => {
+    client ??= new D365Client({
+      url: environment.url,
+      tokens: lazyTokens(),
+      csrf: config.csrf,
+      concurrency: 2,
+      timeoutMs: 15_000,
+      // The doctor reports throttling; it does not sit it out.
+      retry: { maxRetries: 1, baseDelayMs: 200, maxThrottleRetries: 1, maxRetryAfterMs: 5000 },
+      ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
+    });
+    return client;
+  };
+  try {
+    let journals: Journal[] | undefined;
+    if (flags.file !== undefined) {
+      journals = [];
+      for await (const event of await openJournalFile(flags.file))
+        if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+    }
+    const report = await runDoctor({
+      config,
+      configured,
+      tokens: lazyTokens,
+      client: lazyClient,
+      writeProbe: Boolean(flags.writeProbe),
+      ...(journals === undefined ? {} : { journals }),
+    });
+    if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+    else printDoctor(report, io);
+    return report.ok ? EXIT.ok : EXIT.failed;
+  } finally {
+    client?.close();
+    await emulator?.close();
+  }
+}
+
+export function registerDoctor(program: Command, io: CliIo, done: (code: number) => void): void {
+  program
+    .command("doctor")
+    .description("name the cause of every auth and permission failure, and the fix")
+    .option("--json", "print one JSON document")
+    .option("--write-probe", "create an empty journal header and delete it, to check write access")
+    .option("--file <journals>", "also check the accounts, currencies and journal names this file uses")
+    .action(async (flags: DoctorFlags) => done(await runDoctorCommand(flags, io)));
+}

@@ -1,0 +1,485 @@
+/**
+ * `ledger-bridge doctor`: ordered checks against the configured environment, each with its evidence
+ * (status codes, claim values — never a token or a secret) and, when it fails, the cause and the fix.
+ * A failed check skips the checks that depend on it, and says so.
+ */
+import { lookup } from "node:dns/promises";
+import { AuthError } from "../auth/errors.js";
+import { inspectToken } from "../auth/token-claims.js";
+import type { TokenProvider } from "../auth/token-provider.js";
+import type { BridgeConfig } from "../config/index.js";
+import type { Journal } from "../core/journal.js";
+import { type D365Client, readJson } from "../d365/client.js";
+import { Entities } from "../d365/entities.js";
+import { D365Error } from "../d365/errors.js";
+import { and, eq } from "../d365/query.js";
+import { HttpsTransport, TransportFailure } from "../d365/transport.js";
+import { type CauseCode, causeOf } from "./causes.js";
+
+export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
+
+export interface CheckResult {
+  readonly id: string;
+  readonly title: string;
+  readonly status: CheckStatus;
+  readonly evidence: Record<string, string | number | boolean>;
+  readonly cause?: ReturnType<typeof causeOf>;
+}
+
+export interface DoctorReport {
+  readonly ok: boolean;
+  readonly checks: CheckResult[];
+}
+
+export interface DoctorInputs {
+  /** The configuration as the checks should see it (the emulator's, when none is configured). */
+  readonly config: BridgeConfig;
+  /** The configuration as written (its warnings are the URL's problems). */
+  readonly configured: BridgeConfig;
+  /** Made only when the configuration check passed: credentials refuse malformed settings at once. */
+  readonly tokens: () => TokenProvider;
+  readonly client: () => D365Client;
+  readonly writeProbe: boolean;
+  /** Journals of the --file, for the master data check. */
+  readonly journals?: readonly Journal[];
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
+
+const AUTH_CAUSES: Partial<Record<string, CauseCode>> = {
+  AUTH_INVALID_SECRET: "SECRET_INVALID",
+  AUTH_SECRET_EXPIRED: "SECRET_EXPIRED",
+  AUTH_CERTIFICATE_NOT_REGISTERED: "CERTIFICATE_NOT_UPLOADED",
+  AUTH_APP_NOT_FOUND: "APP_NOT_FOUND",
+  AUTH_TENANT_NOT_FOUND: "TENANT_NOT_FOUND",
+  AUTH_RESOURCE_NOT_FOUND: "RESOURCE_NOT_FOUND",
+  AUTH_CONSENT_REQUIRED: "CONSENT_MISSING",
+  AUTH_UNTRUSTED_CERTIFICATE: "TLS_UNTRUSTED",
+  AUTH_AUTHORITY_UNREACHABLE: "ENVIRONMENT_UNREACHABLE",
+};
+
+class Checks {
+  readonly results: CheckResult[] = [];
+
+  record(
+    id: string,
+    title: string,
+    status: CheckStatus,
+    evidence: CheckResult["evidence"] = {},
+    cause?: CauseCode,
+  ): CheckResult {
+    const result: CheckResult = {
+      id,
+      title,
+      status,
+      evidence,
+      ...(cause === undefined ? {} : { cause: causeOf(cause) }),
+    };
+    this.results.push(result);
+    return result;
+  }
+
+  skip(id: string, title: string, because: string): void {
+    this.record(id, title, "skipped", { reason: `skipped: ${because}` });
+  }
+}
+
+export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
+  const checks = new Checks();
+  const { config, configured } = inputs;
+  const environment = config.environment;
+  const url = environment?.url ?? "";
+
+  // 1. Configuration.
+  {
+    const evidence: CheckResult["evidence"] = { environmentUrl: url, credential: config.auth.kind };
+    const tenant = config.auth.credential.tenantId;
+    if (configured.warnings.length > 0) {
+      checks.record(
+        "configuration",
+        "Configuration",
+        "warn",
+        { ...evidence, warnings: configured.warnings.join(" ") },
+        "URL_NOT_CANONICAL",
+      );
+    } else if (tenant !== undefined && !GUID.test(tenant) && !DOMAIN.test(tenant)) {
+      checks.record(
+        "configuration",
+        "Configuration",
+        "fail",
+        { ...evidence, tenantId: tenant },
+        "TENANT_ID_MALFORMED",
+      );
+    } else {
+      const missing = (
+        config.auth.kind === "secret"
+          ? ["clientId", "clientSecret", "tenantId"]
+          : config.auth.kind === "certificate"
+            ? ["clientId", "certificatePath", "tenantId"]
+            : []
+      ).filter((field) => config.auth.credential[field as keyof typeof config.auth.credential] === undefined);
+      if (missing.length > 0)
+        checks.record(
+          "configuration",
+          "Configuration",
+          "fail",
+          { ...evidence, missing: missing.join(", ") },
+          "CREDENTIAL_INCOMPLETE",
+        );
+      else checks.record("configuration", "Configuration", "pass", evidence);
+    }
+  }
+  const configFailed = checks.results.at(-1)?.status === "fail";
+
+  // 2. Reachability: DNS, TLS, the /data root, the server's clock.
+  let reachable = false;
+  if (configFailed) checks.skip("reachability", "Reachability", "the configuration check failed");
+  else {
+    const host = new URL(url).hostname;
+    try {
+      await lookup(host);
+      const transport = new HttpsTransport({
+        maxSockets: 1,
+        ...(config.caCertPem === undefined ? {} : { ca: config.caCertPem }),
+      });
+      try {
+        const answer = await transport.send({
+          method: "GET",
+          url: new URL("/data/", `${url}/`),
+          headers: { accept: "application/json" },
+          timeoutMs: 15_000,
+        });
+        reachable = true;
+        const evidence: CheckResult["evidence"] = { url: `${url}/data/`, status: answer.status };
+        const date = answer.headers.date;
+        const skewSeconds = typeof date === "string" ? Math.round((Date.now() - Date.parse(date)) / 1000) : 0;
+        evidence.clockSkewSeconds = skewSeconds;
+        if (Math.abs(skewSeconds) > 300)
+          checks.record("reachability", "Reachability", "warn", evidence, "CLOCK_SKEW");
+        else checks.record("reachability", "Reachability", "pass", evidence);
+      } catch (error) {
+        const failure = error as TransportFailure;
+        const tls = failure instanceof TransportFailure && failure.kind === "tls";
+        checks.record(
+          "reachability",
+          "Reachability",
+          "fail",
+          { url: `${url}/data/`, error: failure.code ?? failure.message },
+          tls ? "TLS_UNTRUSTED" : "ENVIRONMENT_UNREACHABLE",
+        );
+      } finally {
+        transport.close();
+      }
+    } catch (error) {
+      checks.record(
+        "reachability",
+        "Reachability",
+        "fail",
+        { host, error: (error as NodeJS.ErrnoException).code ?? String(error) },
+        "DNS_FAILED",
+      );
+    }
+  }
+
+  // 3. Token.
+  let token: string | undefined;
+  if (!reachable) checks.skip("token", "Token from Entra ID", "the environment is not reachable");
+  else {
+    try {
+      token = await inputs.tokens().token();
+      checks.record("token", "Token from Entra ID", "pass", { scope: config.environment?.scope ?? "" });
+    } catch (error) {
+      const auth = error instanceof AuthError ? error : undefined;
+      checks.record(
+        "token",
+        "Token from Entra ID",
+        "fail",
+        {
+          scope: config.environment?.scope ?? "",
+          errorCode: auth?.code ?? "AUTH_FAILED",
+          ...(auth?.aadsts === undefined ? {} : { aadsts: auth.aadsts }),
+        },
+        AUTH_CAUSES[auth?.code ?? ""] ?? "TOKEN_FAILED",
+      );
+    }
+  }
+
+  // 4. Claims.
+  let claimsOk = false;
+  if (token === undefined) checks.skip("claims", "Token claims", "no token");
+  else {
+    const claims = inspectToken(token) ?? {};
+    const evidence: CheckResult["evidence"] = {
+      aud: claims.aud ?? "(none)",
+      tid: claims.tid ?? "(none)",
+      appid: claims.appid ?? "(none)",
+      oid: claims.oid === undefined ? "(none)" : "present",
+      ...(claims.roles === undefined ? {} : { roles: claims.roles.join(" ") }),
+      ...(claims.scp === undefined ? {} : { scp: claims.scp }),
+      ...(claims.exp === undefined ? {} : { expires: new Date(claims.exp * 1000).toISOString() }),
+    };
+    const tenant = config.auth.credential.tenantId;
+    if (claims.aud !== url) checks.record("claims", "Token claims", "fail", evidence, "AUDIENCE_MISMATCH");
+    else if (
+      tenant !== undefined &&
+      GUID.test(tenant) &&
+      claims.tid?.toLowerCase() !== tenant.toLowerCase()
+    ) {
+      checks.record("claims", "Token claims", "fail", evidence, "TENANT_MISMATCH");
+    } else if (claims.oid === undefined) checks.record("claims", "Token claims", "fail", evidence, "NO_OID");
+    else {
+      claimsOk = true;
+      checks.record("claims", "Token claims", "pass", evidence);
+    }
+  }
+
+  // 5. Read probe.
+  let canRead = false;
+  if (!claimsOk) checks.skip("read", "Read probe (LedgerJournalHeaders?$top=1)", "the token is not usable");
+  else {
+    try {
+      await inputs.client().request({ method: "GET", path: "/data/LedgerJournalHeaders?$top=1" });
+      canRead = true;
+      checks.record("read", "Read probe (LedgerJournalHeaders?$top=1)", "pass", { status: 200 });
+    } catch (error) {
+      const status = error instanceof D365Error ? error.status : undefined;
+      const cause: CauseCode =
+        status === 401
+          ? "APP_NOT_REGISTERED_OR_USER_DISABLED"
+          : status === 403
+            ? "NO_READ_PRIVILEGE"
+            : "ENVIRONMENT_UNREACHABLE";
+      checks.record(
+        "read",
+        "Read probe (LedgerJournalHeaders?$top=1)",
+        "fail",
+        { status: status ?? "none", clientId: config.auth.credential.clientId ?? "(from the environment)" },
+        cause,
+      );
+    }
+  }
+
+  // 6. Write-token probe: an empty $batch changes nothing, and a CSRF gateway still guards it.
+  if (!canRead) checks.skip("write-token", "Write token (X-CSRF-Token)", "the read probe failed");
+  else {
+    const empty = {
+      method: "POST" as const,
+      path: "/data/$batch",
+      rawBody: { contentType: "multipart/mixed; boundary=doctor", bytes: Buffer.from("--doctor--\r\n") },
+    };
+    const before = inputs.client().metrics.csrfFetches;
+    try {
+      await inputs.client().request(empty);
+      const fetched = inputs.client().metrics.csrfFetches > before;
+      if (fetched)
+        checks.record(
+          "write-token",
+          "Write token (X-CSRF-Token)",
+          "warn",
+          { demanded: true, fetched: true, accepted: true },
+          "CSRF_GATEWAY",
+        );
+      else
+        checks.record("write-token", "Write token (X-CSRF-Token)", "pass", {
+          demanded: false,
+          note: "F&O itself does not use CSRF tokens",
+        });
+    } catch (error) {
+      if (error instanceof D365Error && error.code === "D365_CSRF_REJECTED") {
+        checks.record(
+          "write-token",
+          "Write token (X-CSRF-Token)",
+          "fail",
+          { demanded: true, csrf: config.csrf },
+          config.csrf === "never" ? "CSRF_GATEWAY" : "CSRF_REFUSED",
+        );
+      } else {
+        // Any other answer means the write got past any gateway: nothing demands a token.
+        checks.record("write-token", "Write token (X-CSRF-Token)", "pass", {
+          demanded: false,
+          status: error instanceof D365Error ? (error.status ?? "none") : "none",
+        });
+      }
+    }
+  }
+
+  // 7. Target probe.
+  const targetSets =
+    config.target.kind === "ledger-journal"
+      ? ["LedgerJournalHeaders", "LedgerJournalLines"]
+      : [config.target.entitySet];
+  if (!canRead) checks.skip("target", "Journal target", "the read probe failed");
+  else {
+    const response = await inputs.client().request({ method: "GET", path: "/data/" });
+    const doc = readJson(response.body) as { value?: Array<{ name?: unknown }> } | undefined;
+    const served = new Set((doc?.value ?? []).map((entry) => String(entry.name)));
+    const missing = targetSets.filter((set) => !served.has(set));
+    if (missing.length > 0)
+      checks.record(
+        "target",
+        "Journal target",
+        "fail",
+        { target: config.target.kind, missing: missing.join(", ") },
+        "TARGET_MISSING",
+      );
+    else
+      checks.record("target", "Journal target", "pass", {
+        target: config.target.kind,
+        entitySets: targetSets.join(", "),
+      });
+  }
+  const targetOk = checks.results.at(-1)?.status === "pass";
+
+  // 8. Write probe (only when asked): an empty header, created and deleted.
+  const journalName = inputs.journals?.[0]?.journalName ?? "GenJrn";
+  const company = inputs.journals?.[0]?.company;
+  if (!inputs.writeProbe) checks.skip("write", "Write probe", "not asked for (--write-probe)");
+  else if (!targetOk || config.target.kind !== "ledger-journal")
+    checks.skip("write", "Write probe", "the target check failed or the target is not ledger-journal");
+  else {
+    const entities = new Entities(inputs.client());
+    try {
+      const header = await entities.create("LedgerJournalHeaders", {
+        ...(company === undefined ? {} : { dataAreaId: company }),
+        JournalName: journalName,
+        Description: "lb:doctor-write-probe",
+      });
+      await entities.delete("LedgerJournalHeaders", {
+        dataAreaId: String(header.dataAreaId),
+        JournalBatchNumber: String(header.JournalBatchNumber),
+      });
+      checks.record("write", "Write probe", "pass", {
+        journalName,
+        created: String(header.JournalBatchNumber),
+        deleted: true,
+      });
+    } catch (error) {
+      const d365 = error instanceof D365Error ? error : undefined;
+      const text = d365?.infolog.map((line) => line.text).join(" ") ?? "";
+      const cause: CauseCode =
+        d365?.status === 403
+          ? "NO_WRITE_PRIVILEGE"
+          : /not authorized to use journal name/i.test(text)
+            ? "JOURNAL_NAME_NOT_ALLOWED"
+            : /Journal names/i.test(text)
+              ? "JOURNAL_NAME_MISSING"
+              : "ENVIRONMENT_UNREACHABLE";
+      checks.record(
+        "write",
+        "Write probe",
+        "fail",
+        { journalName, status: d365?.status ?? "none", infolog: text },
+        cause,
+      );
+    }
+  }
+
+  // 9. Master data of the --file.
+  if (inputs.journals === undefined) checks.skip("master-data", "Master data", "no --file given");
+  else if (!canRead) checks.skip("master-data", "Master data", "the read probe failed");
+  else checks.results.push(await masterData(inputs.client(), inputs.journals));
+
+  // 10. Throttling seen during the checks.
+  const metrics = canRead || claimsOk ? inputs.client().metrics : { throttled: 0, throttleWaitMs: 0 };
+  const pause = canRead || claimsOk ? inputs.client().gate.remainingMs() : 0;
+  if (metrics.throttled > 0 || pause > 0) {
+    checks.record(
+      "throttling",
+      "Throttling",
+      "warn",
+      { responses429: metrics.throttled, waitedMs: metrics.throttleWaitMs, pauseLeftMs: pause },
+      "THROTTLED",
+    );
+  } else checks.record("throttling", "Throttling", "pass", { responses429: 0 });
+
+  return { ok: checks.results.every((result) => result.status !== "fail"), checks: checks.results };
+}
+
+async function masterData(client: D365Client, journals: readonly Journal[]): Promise<CheckResult> {
+  const entities = new Entities(client);
+  const accounts = new Set<string>();
+  const currencies = new Set<string>();
+  const names = new Set<string>();
+  for (const journal of journals) {
+    names.add(`${journal.company}|${journal.journalName}`);
+    for (const line of journal.lines) {
+      currencies.add(line.currency);
+      if (line.accountType === "Ledger") accounts.add(line.account.split("-")[0] ?? line.account);
+      if (line.offsetAccount !== undefined && (line.offsetAccountType ?? "Ledger") === "Ledger")
+        accounts.add(line.offsetAccount.split("-")[0] ?? line.offsetAccount);
+    }
+  }
+  const problems: string[] = [];
+  let cause: CauseCode | undefined;
+  for (const account of accounts) {
+    const [row] = await entities.queryAll("MainAccounts", { filter: eq("MainAccountId", account), top: 1 });
+    if (row === undefined) {
+      problems.push(`account ${account} does not exist`);
+      cause ??= "ACCOUNT_MISSING";
+    } else if (row.IsSuspended === "Yes" || row.DoNotAllowManualEntry === "Yes") {
+      problems.push(
+        `account ${account} is ${row.IsSuspended === "Yes" ? "suspended" : "closed to manual entry"}`,
+      );
+      cause ??= "ACCOUNT_BLOCKED";
+    }
+  }
+  for (const currency of currencies) {
+    if ((await entities.get("Currencies", { CurrencyCode: currency })) === undefined) {
+      problems.push(`currency ${currency} does not exist`);
+      cause ??= "CURRENCY_MISSING";
+    }
+  }
+  for (const entry of names) {
+    const [company, name] = entry.split("|") as [string, string];
+    const rows = await entities.queryAll("JournalNames", {
+      filter: and(eq("dataAreaId", company), eq("Name", name)),
+      crossCompany: true,
+    });
+    if (rows.length === 0) {
+      problems.push(`journal name ${name} does not exist in ${company}`);
+      cause ??= "JOURNAL_NAME_MISSING";
+    }
+  }
+  const dates = new Map<string, Set<string>>();
+  for (const journal of journals) {
+    for (const line of journal.lines)
+      dates.set(journal.company, (dates.get(journal.company) ?? new Set()).add(line.transDate));
+  }
+  for (const [company, days] of dates) {
+    let periods: Awaited<ReturnType<typeof entities.queryAll>>;
+    try {
+      periods = await entities.queryAll("LedgerFiscalPeriods", {
+        filter: eq("dataAreaId", company),
+        crossCompany: true,
+      });
+    } catch {
+      problems.push(`the fiscal periods of ${company} cannot be read; dates not checked`);
+      continue;
+    }
+    for (const day of days) {
+      const period = periods.find(
+        (candidate) => String(candidate.StartDate) <= day && day <= String(candidate.EndDate),
+      );
+      if (period?.PeriodStatus !== "Open") {
+        problems.push(
+          `${day} is ${period === undefined ? "in no fiscal period" : `in a period that is ${String(period.PeriodStatus)}`} (${company})`,
+        );
+        cause ??= "PERIOD_NOT_OPEN";
+      }
+    }
+  }
+  const evidence = {
+    accounts: accounts.size,
+    currencies: currencies.size,
+    journalNames: names.size,
+    ...(problems.length === 0 ? {} : { problems: problems.join("; ") }),
+  };
+  return {
+    id: "master-data",
+    title: "Master data",
+    status: cause === undefined ? "pass" : "fail",
+    evidence,
+    ...(cause === undefined ? {} : { cause: causeOf(cause) }),
+  };
+}

@@ -1,0 +1,384 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import type { RunningEmulator } from "../../src/emulator/index.js";
+import { clientCertificate } from "../helpers/certs.js";
+import { cli } from "../helpers/cli.js";
+import { startTestEmulator } from "../helpers/emulator.js";
+
+let emulator: RunningEmulator;
+let csrfEmulator: RunningEmulator;
+before(async () => {
+  emulator = await startTestEmulator();
+  csrfEmulator = await startTestEmulator({ scenario: "csrf-gateway" });
+});
+beforeEach(async () => {
+  await emulator.admin.reset();
+});
+after(async () => {
+  await emulator.close();
+  await csrfEmulator.close();
+});
+
+const HEADER =
+  "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode";
+
+function file(rows: string[]): string {
+  const path = join(mkdtempSync(join(tmpdir(), "lb-doctor-")), "journals.csv");
+  writeFileSync(path, `${[HEADER, ...rows].join("\n")}\n`);
+  return path;
+}
+
+function env(
+  target: RunningEmulator = emulator,
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const base: Record<string, string | undefined> = {
+    D365_URL: target.d365Url,
+    AZURE_TENANT_ID: target.tenantId,
+    AZURE_CLIENT_ID: target.clientId,
+    AZURE_CLIENT_SECRET: target.clientSecret,
+    AZURE_AUTHORITY_HOST: target.authorityHost,
+    LEDGER_BRIDGE_CA_CERT: target.caCertPath,
+    LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-doctor-home-")),
+    ...overrides,
+  };
+  return Object.fromEntries(
+    Object.entries(base).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+interface Report {
+  ok: boolean;
+  checks: Array<{
+    id: string;
+    status: string;
+    evidence: Record<string, unknown>;
+    cause?: { code: string; summary: string; fix: string; docs: string };
+  }>;
+}
+
+async function doctor(
+  environment: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; report: Report }> {
+  const run = await cli(["doctor", "--json", ...args], { env: environment });
+  assert.notEqual(run.stdout, "", run.stderr);
+  return { code: run.code, report: JSON.parse(run.stdout) as Report };
+}
+
+/** The first check that did not pass names the cause; the fix text is there, and the secret is not. */
+async function expectCause(
+  environment: Record<string, string>,
+  code: string,
+  fix: RegExp,
+  ...args: string[]
+): Promise<Report> {
+  const { code: exit, report } = await doctor(environment, ...args);
+  const first = report.checks.find((check) => check.status === "fail" || check.status === "warn");
+  assert.equal(
+    first?.cause?.code,
+    code,
+    JSON.stringify(report.checks.map((check) => [check.id, check.status, check.cause?.code])),
+  );
+  assert.match(first?.cause?.fix ?? "", fix);
+  assert.match(first?.cause?.docs ?? "", /^docs\/troubleshooting\.md#[a-z_]+$/);
+  assert.equal(exit, report.ok ? 0 : 1);
+  assert.ok(!JSON.stringify(report).includes(emulator.clientSecret), "no secret in the report");
+  return report;
+}
+
+describe("ledger-bridge doctor: a healthy environment", () => {
+  it("passes every check in order, with evidence and no secret", async () => {
+    const { code, report } = await doctor(
+      env(),
+      "--write-probe",
+      "--file",
+      join(import.meta.dirname, "..", "..", "examples", "journals.csv"),
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(
+      report.checks.map((check) => [check.id, check.status]),
+      [
+        ["configuration", "pass"],
+        ["reachability", "pass"],
+        ["token", "pass"],
+        ["claims", "pass"],
+        ["read", "pass"],
+        ["write-token", "pass"],
+        ["target", "pass"],
+        ["write", "pass"],
+        ["master-data", "pass"],
+        ["throttling", "pass"],
+      ],
+    );
+    assert.equal(report.checks[3]?.evidence.aud, emulator.d365Url);
+  });
+
+  it("skips the checks that depend on a failed one, and says so", async () => {
+    const { report } = await doctor(env(emulator, { AZURE_CLIENT_SECRET: "wrong" }));
+    const skipped = report.checks
+      .filter((check) => check.status === "skipped")
+      .map((check) => [check.id, check.evidence.reason]);
+    assert.deepEqual(skipped.slice(0, 2), [
+      ["claims", "skipped: no token"],
+      ["read", "skipped: the token is not usable"],
+    ]);
+  });
+});
+
+describe("ledger-bridge doctor: each cause, produced for real", () => {
+  it("URL_NOT_CANONICAL: a trailing slash in D365_URL", async () => {
+    await expectCause(
+      env(emulator, { D365_URL: `${emulator.d365Url}/` }),
+      "URL_NOT_CANONICAL",
+      /nothing after the host/,
+    );
+  });
+  it("TENANT_ID_MALFORMED", async () => {
+    await expectCause(
+      env(emulator, { AZURE_TENANT_ID: "not a tenant!" }),
+      "TENANT_ID_MALFORMED",
+      /Directory \(tenant\) ID/,
+    );
+  });
+  it("CREDENTIAL_INCOMPLETE: the secret credential without a secret", async () => {
+    await expectCause(
+      env(emulator, { AZURE_CLIENT_SECRET: undefined, LEDGER_BRIDGE_CREDENTIAL: "secret" }),
+      "CREDENTIAL_INCOMPLETE",
+      /setting named/,
+    );
+  });
+  it("TLS_UNTRUSTED: the emulator's CA not trusted", async () => {
+    await expectCause(
+      env(emulator, { LEDGER_BRIDGE_CA_CERT: undefined }),
+      "TLS_UNTRUSTED",
+      /LEDGER_BRIDGE_CA_CERT/,
+    );
+  });
+  it("ENVIRONMENT_UNREACHABLE: nothing listens there", async () => {
+    await expectCause(
+      env(emulator, { D365_URL: "https://127.0.0.1:1" }),
+      "ENVIRONMENT_UNREACHABLE",
+      /environment is running/,
+    );
+  });
+  it("SECRET_INVALID", async () => {
+    await expectCause(
+      env(emulator, { AZURE_CLIENT_SECRET: "wrong" }),
+      "SECRET_INVALID",
+      /Certificates & secrets/,
+    );
+  });
+
+  it("SECRET_EXPIRED", async () => {
+    await emulator.admin.call("PUT", "entra/apps/aaaaaaaa-0000-4000-8000-000000000001", {
+      secrets: [{ value: "old-secret", expiresAt: 1_600_000_000 }],
+    });
+    await expectCause(
+      env(emulator, {
+        AZURE_CLIENT_ID: "aaaaaaaa-0000-4000-8000-000000000001",
+        AZURE_CLIENT_SECRET: "old-secret",
+      }),
+      "SECRET_EXPIRED",
+      /new secret/,
+    );
+  });
+
+  it("CERTIFICATE_NOT_UPLOADED", async () => {
+    const { certPem, keyPem } = clientCertificate();
+    const path = join(mkdtempSync(join(tmpdir(), "lb-cert-")), "client.pem");
+    writeFileSync(path, `${keyPem}${certPem}`);
+    await expectCause(
+      env(emulator, { AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path }),
+      "CERTIFICATE_NOT_UPLOADED",
+      /Certificates & secrets > Certificates/,
+    );
+  });
+
+  it("APP_NOT_FOUND", async () => {
+    await expectCause(
+      env(emulator, { AZURE_CLIENT_ID: "99999999-0000-4000-8000-000000000000" }),
+      "APP_NOT_FOUND",
+      /Application \(client\) ID/,
+    );
+  });
+  it("TENANT_NOT_FOUND", async () => {
+    await expectCause(
+      env(emulator, { AZURE_TENANT_ID: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" }),
+      "TENANT_NOT_FOUND",
+      /Directory \(tenant\) ID/,
+    );
+  });
+  it("RESOURCE_NOT_FOUND: D365_URL names another host than the environment", async () => {
+    await expectCause(
+      env(emulator, { D365_URL: emulator.d365Url.replace("127.0.0.1", "localhost") }),
+      "RESOURCE_NOT_FOUND",
+      /environment URL exactly/,
+    );
+  });
+
+  it("NO_OID: a multitenant app without a service principal", async () => {
+    await emulator.admin.call("PUT", `entra/apps/${emulator.clientId}`, { hasServicePrincipal: false });
+    await expectCause(env(), "NO_OID", /service principal/);
+  });
+
+  it("APP_NOT_REGISTERED_OR_USER_DISABLED: the client id missing from Microsoft Entra applications", async () => {
+    await emulator.admin.call("DELETE", `fno/apps/${emulator.clientId}`);
+    await expectCause(
+      env(),
+      "APP_NOT_REGISTERED_OR_USER_DISABLED",
+      /System administration > Setup > Microsoft Entra applications/,
+    );
+  });
+
+  it("APP_NOT_REGISTERED_OR_USER_DISABLED: the mapped user disabled", async () => {
+    await emulator.admin.call("PUT", "fno/users/svc-ledger-bridge", { enabled: false });
+    await expectCause(env(), "APP_NOT_REGISTERED_OR_USER_DISABLED", /enabled user/);
+  });
+
+  it("NO_READ_PRIVILEGE", async () => {
+    await emulator.admin.call("PUT", "fno/roles/Accountant", { entities: { Currencies: "read" } });
+    await expectCause(env(), "NO_READ_PRIVILEGE", /Assign roles/);
+  });
+
+  it("CSRF_GATEWAY: the original report's gateway — explained, and handled (a warning, not a failure)", async () => {
+    const report = await expectCause(
+      env(csrfEmulator),
+      "CSRF_GATEWAY",
+      /ledger-bridge fetches the token when asked/,
+    );
+    assert.equal(report.ok, true);
+    const check = report.checks.find((each) => each.id === "write-token");
+    assert.equal(check?.status, "warn");
+    assert.match(check?.cause?.summary ?? "", /F&O itself does not use CSRF tokens/);
+  });
+
+  it("CSRF_GATEWAY with LEDGER_BRIDGE_CSRF=never is a failure", async () => {
+    const { report } = await doctor(env(csrfEmulator, { LEDGER_BRIDGE_CSRF: "never" }));
+    const check = report.checks.find((each) => each.id === "write-token");
+    assert.equal(check?.status, "fail");
+    assert.equal(report.ok, false);
+  });
+
+  it("TARGET_MISSING: the report's GeneralJournalAccountEntry on a real (default) environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-doctor-config-"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ target: { kind: "flat-entity" } }));
+    const report = await expectCause(
+      env(emulator, { LEDGER_BRIDGE_CONFIG: join(dir, "config.json") }),
+      "TARGET_MISSING",
+      /use the ledger-journal target/,
+    );
+    assert.match(
+      report.checks.find((check) => check.id === "target")?.cause?.fix ?? "",
+      /GeneralJournalAccountEntries holds posted entries \(read-only\)/,
+    );
+  });
+
+  it("NO_WRITE_PRIVILEGE (write probe)", async () => {
+    await emulator.admin.call("PUT", "fno/roles/Accountant", {
+      entities: { LedgerJournalHeaders: "read", LedgerJournalLines: "read" },
+    });
+    await expectCause(env(), "NO_WRITE_PRIVILEGE", /write access to General journals/, "--write-probe");
+  });
+
+  it("JOURNAL_NAME_NOT_ALLOWED (write probe with the file's journal name)", async () => {
+    await emulator.admin.call("PUT", "fno/roles/Accountant", {
+      entities: { "*": "write" },
+      journalNames: ["GenJrn"],
+    });
+    const journals = file([
+      "p1,usmf,Payroll,V1,2026-11-30,601100,1.00,,USD",
+      "p1,usmf,Payroll,V1,2026-11-30,110110,,1.00,USD",
+    ]);
+    await expectCause(env(), "JOURNAL_NAME_NOT_ALLOWED", /journal name/, "--write-probe", "--file", journals);
+  });
+
+  it("JOURNAL_NAME_MISSING (master data)", async () => {
+    await expectCause(
+      env(),
+      "JOURNAL_NAME_MISSING",
+      /Journal names/,
+      "--file",
+      file(["j1,usmf,Nope,V1,2026-11-30,601100,1.00,,USD", "j1,usmf,Nope,V1,2026-11-30,110110,,1.00,USD"]),
+    );
+  });
+  it("ACCOUNT_MISSING (master data)", async () => {
+    await expectCause(
+      env(),
+      "ACCOUNT_MISSING",
+      /Main accounts/,
+      "--file",
+      file([
+        "j1,usmf,GenJrn,V1,2026-11-30,999000,1.00,,USD",
+        "j1,usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD",
+      ]),
+    );
+  });
+  it("ACCOUNT_BLOCKED (master data): a suspended account", async () => {
+    await expectCause(
+      env(),
+      "ACCOUNT_BLOCKED",
+      /Suspended/,
+      "--file",
+      file([
+        "j1,usmf,GenJrn,V1,2026-11-30,199999,1.00,,USD",
+        "j1,usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD",
+      ]),
+    );
+  });
+  it("CURRENCY_MISSING (master data)", async () => {
+    await expectCause(
+      env(),
+      "CURRENCY_MISSING",
+      /Currencies/,
+      "--file",
+      file([
+        "j1,usmf,GenJrn,V1,2026-11-30,601100,1.00,,CHF",
+        "j1,usmf,GenJrn,V1,2026-11-30,110110,,1.00,CHF",
+      ]),
+    );
+  });
+
+  it("PERIOD_NOT_OPEN (master data): a date in the closed December 2025", async () => {
+    await expectCause(
+      env(),
+      "PERIOD_NOT_OPEN",
+      /Ledger calendars/,
+      "--file",
+      file([
+        "j1,usmf,GenJrn,V1,2025-12-15,601100,1.00,,USD",
+        "j1,usmf,GenJrn,V1,2025-12-15,110110,,1.00,USD",
+      ]),
+    );
+  });
+
+  it("THROTTLED: F&O answered 429 during the checks", async () => {
+    await emulator.admin.configure({ retryAfterSeconds: 0 });
+    await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });
+    await expectCause(env(), "THROTTLED", /Throttling priority mapping/);
+  });
+});
+
+describe("ledger-bridge doctor: exit codes and output", () => {
+  it("exits 2 when the configuration itself cannot be read", async () => {
+    const run = await cli(["doctor"], {
+      env: { D365_URL: "http://not-https.example", LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-")) },
+    });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /CONFIG_INVALID/);
+  });
+
+  it("prints a readable table without colours when not on a terminal", async () => {
+    const run = await cli(["doctor"], { env: env(emulator, { AZURE_CLIENT_SECRET: "wrong" }) });
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /FAIL {4}Token from Entra ID/);
+    assert.match(
+      run.stdout,
+      /SECRET_INVALID: Entra ID refused the client secret \(AADSTS7000215\)\.\n {8}Fix: Copy the secret's Value/,
+    );
+    assert.doesNotMatch(run.stdout, /\u001b\[/);
+  });
+});
