@@ -264,19 +264,15 @@ export class SqlOutboxStore implements OutboxStore {
     if (entries.length === 0) return [];
     return this.db.transaction(async () => {
       const results: boolean[] = [];
-      for (const { key, attempt, changes, detail } of entries)
-        results.push(await this.settleOne(key, attempt, worker, changes, detail, now));
+      for (const entry of entries) results.push(await this.settleOne(worker, entry, now));
       return results;
     });
   }
 
   /** One fenced record, inside the caller's transaction. */
   private async settleOne(
-    key: string,
-    attempt: number,
     worker: string,
-    changes: JournalChanges,
-    detail: Record<string, unknown>,
+    { key, attempt, changes, detail }: SettleEntry,
     now: number,
   ): Promise<boolean> {
     const current = await this.get(key);
