@@ -1,6 +1,6 @@
 /** Picks the engine from the configured store: a postgres:// URL or a SQLite file path. */
 import { PostgresDatabase } from "./postgres.js";
-import { SqlOutboxStore } from "./sql.js";
+import { type SqlDatabase, SqlOutboxStore } from "./sql.js";
 import { SqliteDatabase } from "./sqlite.js";
 import type { OutboxStore } from "./store.js";
 
@@ -8,9 +8,12 @@ export function isPostgresUrl(store: string): boolean {
   return /^postgres(ql)?:\/\//i.test(store);
 }
 
+export function openDatabase(store: string, options: { schema?: string } = {}): SqlDatabase {
+  return isPostgresUrl(store) ? new PostgresDatabase(store, options) : new SqliteDatabase(store);
+}
+
 export async function openStore(store: string, options: { schema?: string } = {}): Promise<OutboxStore> {
-  const db = isPostgresUrl(store) ? new PostgresDatabase(store, options) : new SqliteDatabase(store);
-  const outbox = new SqlOutboxStore(db);
+  const outbox = new SqlOutboxStore(openDatabase(store, options));
   await outbox.init();
   return outbox;
 }

@@ -81,6 +81,37 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         "CREATE INDEX journal_events_key ON journal_events (key, id)",
       ],
     ],
+    [
+      2,
+      [
+        `CREATE TABLE api_keys (
+          id TEXT PRIMARY KEY,
+          secret_hash TEXT NOT NULL,
+          scope TEXT NOT NULL,
+          companies TEXT,
+          label TEXT,
+          created_at BIGINT NOT NULL,
+          revoked_at BIGINT
+        )`,
+        `CREATE TABLE audit_log (
+          id ${capabilities.serialId},
+          at BIGINT NOT NULL,
+          actor TEXT NOT NULL,
+          action TEXT NOT NULL,
+          target TEXT,
+          detail TEXT NOT NULL
+        )`,
+        `CREATE TABLE idempotency_keys (
+          client TEXT NOT NULL,
+          idempotency_key TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          status INTEGER,
+          body TEXT,
+          created_at BIGINT NOT NULL,
+          PRIMARY KEY (client, idempotency_key)
+        )`,
+      ],
+    ],
   ];
 }
 
@@ -116,19 +147,27 @@ function row(record: Record<string, unknown>): StoredJournal {
   };
 }
 
+/** Runs one statement written with `$n` placeholders, on engines with `?` placeholders too. */
+export function runSql(
+  db: SqlDatabase,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  if (db.capabilities.positionalPlaceholders) return db.query(text, params);
+  const order = [...text.matchAll(/\$(\d+)/g)].map((match) => params[Number(match[1]) - 1]);
+  return db.query(text.replace(/\$\d+/g, "?"), order);
+}
+
 export class SqlOutboxStore implements OutboxStore {
   constructor(private readonly db: SqlDatabase) {}
 
-  /** `$n` placeholders as the engine wants them. */
-  private sql(text: string): string {
-    return this.db.capabilities.positionalPlaceholders ? text : text.replace(/\$\d+/g, "?");
+  /** The database, shared with the other stores of the same schema (API keys, audit log). */
+  get database(): SqlDatabase {
+    return this.db;
   }
 
-  /** Positional parameters in order of appearance, for engines with `?` placeholders. */
   private run(text: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
-    if (this.db.capabilities.positionalPlaceholders) return this.db.query(text, params);
-    const order = [...text.matchAll(/\$(\d+)/g)].map((match) => params[Number(match[1]) - 1]);
-    return this.db.query(this.sql(text), order);
+    return runSql(this.db, text, params);
   }
 
   async init(): Promise<void> {

@@ -1,0 +1,395 @@
+/**
+ * The HTTP API (fastify). Every route but /healthz and /readyz needs an API key with the right scope;
+ * a key limited to companies never sees or touches another company's journals. 4xx answers explain;
+ * 5xx answers carry only a correlation id (the details go to the log).
+ */
+import { createHash, randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { isBridgeError } from "../core/errors/bridge-error.js";
+import type { Issue } from "../core/errors/issue.js";
+import type { Journal } from "../core/journal.js";
+import type { D365Client } from "../d365/client.js";
+import { enqueueJournals } from "../delivery/enqueue.js";
+import type { DoctorReport } from "../doctor/doctor.js";
+import { readJournalText } from "../ingest/source.js";
+import { STATES } from "../outbox/states.js";
+import type { OutboxStore, StoredJournal } from "../outbox/store.js";
+import type { ApiKey, ApiStore, Scope } from "./api-store.js";
+import { OPENAPI } from "./openapi.js";
+
+export interface AppOptions {
+  readonly store: OutboxStore;
+  readonly apiStore: ApiStore;
+  readonly client?: D365Client;
+  readonly doctor?: () => Promise<DoctorReport>;
+  readonly logger?: Logger;
+  /** Requests per second allowed per key (burst: twice as many). */
+  readonly rateLimit?: number;
+  readonly maxBodyBytes?: number;
+  readonly maxLinesPerJournal?: number;
+  /** Whether journals submitted through the API are posted after delivery. */
+  readonly post?: boolean;
+  readonly now?: () => number;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+  }
+}
+
+class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const RANK: Record<Scope, number> = { submit: 1, read: 1, admin: 2 };
+
+function allows(key: ApiKey, scope: Scope): boolean {
+  return key.scope === "admin" || (key.scope === scope && RANK[scope] === 1);
+}
+
+function mayTouch(key: ApiKey, company: string): boolean {
+  return key.companies === null || key.companies.includes(company.toLowerCase());
+}
+
+function view(journal: StoredJournal) {
+  return {
+    key: journal.key,
+    company: journal.company,
+    journalName: journal.journalName,
+    source: journal.source,
+    state: journal.state,
+    post: journal.post,
+    lines: journal.lineCount,
+    attempt: journal.attempt,
+    journalBatchNumber: journal.journalBatchNumber,
+    vouchers: journal.vouchers,
+    error:
+      journal.lastErrorCode === null ? null : { code: journal.lastErrorCode, message: journal.lastError },
+    createdAt: new Date(journal.createdAt).toISOString(),
+    updatedAt: new Date(journal.updatedAt).toISOString(),
+  };
+}
+
+function issueView(found: Issue) {
+  return {
+    code: found.code,
+    message: found.message,
+    line: found.line ?? null,
+    column: found.column ?? null,
+    field: found.field ?? null,
+  };
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    bodyLimit: options.maxBodyBytes ?? 10 * 1024 * 1024,
+    logger: false,
+    genReqId: () => randomUUID(),
+  });
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const rate = options.rateLimit ?? 50;
+  const maxLines = options.maxLinesPerJournal ?? 10_000;
+
+  // Bodies stay raw: amounts must reach the strict parser as digits, never as floats.
+  app.addContentTypeParser(
+    ["application/json", "application/x-ndjson", "text/csv"],
+    { parseAs: "buffer" },
+    (_request, body, done) => done(null, body),
+  );
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ApiProblem) {
+      void reply
+        .status(error.status)
+        .send({ error: { code: error.code, message: error.message, ...error.extra } });
+      return;
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      void reply
+        .status(status)
+        .send({
+          error: {
+            code: (error as { code?: string }).code ?? "BAD_REQUEST",
+            message: (error as Error).message,
+          },
+        });
+      return;
+    }
+    if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
+      void reply.status(409).send({ error: { code: error.code, message: error.message } });
+      return;
+    }
+    options.logger?.error({ correlationId: request.id, err: String(error) }, "request failed");
+    void reply
+      .status(500)
+      .send({
+        error: {
+          code: "INTERNAL",
+          message: "The request failed; quote the correlation id when you report it.",
+          correlationId: request.id,
+        },
+      });
+  });
+
+  const authenticate = (scope: Scope) => async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const presented =
+      typeof header === "string" && /^Bearer\s+/i.test(header)
+        ? header.replace(/^Bearer\s+/i, "")
+        : request.headers["x-api-key"];
+    if (typeof presented !== "string" || presented === "")
+      throw new ApiProblem(401, "UNAUTHENTICATED", "An API key is required: Authorization: Bearer lbk_…");
+    const key = await options.apiStore.verify(presented);
+    if (key === undefined)
+      throw new ApiProblem(401, "UNAUTHENTICATED", "The API key is not valid or was revoked.");
+    if (!allows(key, scope))
+      throw new ApiProblem(403, "FORBIDDEN", `This key's scope (${key.scope}) does not allow ${scope}.`);
+    const bucket = buckets.get(key.id) ?? { tokens: rate * 2, at: now() };
+    bucket.tokens = Math.min(rate * 2, bucket.tokens + ((now() - bucket.at) / 1000) * rate);
+    bucket.at = now();
+    if (bucket.tokens < 1)
+      throw new ApiProblem(429, "RATE_LIMITED", `At most ${rate} requests per second per key.`, {
+        retryAfterSeconds: 1,
+      });
+    bucket.tokens -= 1;
+    buckets.set(key.id, bucket);
+    request.apiKey = key;
+  };
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+
+  app.get("/readyz", async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    try {
+      await options.store.countByState();
+      checks.store = "ok";
+    } catch {
+      checks.store = "unavailable";
+    }
+    if (options.client !== undefined) {
+      try {
+        await options.client.request({ method: "GET", path: "/data/" });
+        checks.fno = "ok";
+      } catch (error) {
+        checks.fno = isBridgeError(error) ? error.code : "unavailable";
+      }
+    }
+    const ready = Object.values(checks).every((value) => value === "ok");
+    return reply.status(ready ? 200 : 503).send({ ready, checks });
+  });
+
+  app.get("/openapi.json", async () => OPENAPI);
+
+  app.post("/v1/journals", { preHandler: authenticate("submit") }, async (request, reply) => {
+    const key = request.apiKey as ApiKey;
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const idempotencyKey = request.headers["idempotency-key"];
+    const fingerprint = createHash("sha256").update(body).digest("hex");
+    if (typeof idempotencyKey === "string") {
+      if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
+        throw new ApiProblem(
+          400,
+          "IDEMPOTENCY_KEY_INVALID",
+          "Idempotency-Key must be 1-255 printable ASCII characters.",
+        );
+      const existing = await options.apiStore.beginIdempotent(key.id, idempotencyKey, fingerprint, now());
+      if (existing !== undefined) {
+        if (existing.fingerprint !== fingerprint)
+          throw new ApiProblem(
+            422,
+            "IDEMPOTENCY_KEY_REUSED",
+            "This Idempotency-Key was used with another request body.",
+          );
+        if (existing.status === null)
+          throw new ApiProblem(
+            409,
+            "IDEMPOTENCY_KEY_IN_FLIGHT",
+            "A request with this Idempotency-Key is still being processed.",
+          );
+        return reply
+          .status(existing.status)
+          .header("idempotent-replayed", "true")
+          .header("content-type", "application/json; charset=utf-8")
+          .send(existing.body);
+      }
+    }
+    try {
+      const { status, payload } = await submit(body, key);
+      const text = JSON.stringify(payload);
+      if (typeof idempotencyKey === "string") {
+        // Validation failures are not kept: the client may fix the body and retry with the same key.
+        if (status >= 400) await options.apiStore.abandonIdempotent(key.id, idempotencyKey);
+        else await options.apiStore.finishIdempotent(key.id, idempotencyKey, status, text);
+      }
+      return reply.status(status).header("content-type", "application/json; charset=utf-8").send(text);
+    } catch (error) {
+      if (typeof idempotencyKey === "string")
+        await options.apiStore.abandonIdempotent(key.id, idempotencyKey);
+      throw error;
+    }
+  });
+
+  /** Validates and enqueues; the 202 is sent only after the outbox committed every journal. */
+  async function submit(body: Buffer, key: ApiKey): Promise<{ status: number; payload: unknown }> {
+    const text = body.toString("utf8").trimStart();
+    const journals: Journal[] = [];
+    const errors: Issue[] = [];
+    // One journal object or a list of them.
+    for await (const event of readJournalText("request.json", text.startsWith("[") ? text : `[${text}]`)) {
+      if (event.kind === "issue") errors.push(event.issue);
+      else {
+        errors.push(...event.read.issues.filter((found) => found.severity === "error"));
+        if (event.read.journal !== undefined) journals.push(event.read.journal);
+      }
+    }
+    if (errors.length > 0)
+      return {
+        status: 400,
+        payload: {
+          error: {
+            code: "VALIDATION_FAILED",
+            message: "The journals are not valid; nothing was stored.",
+            errors: errors.map(issueView),
+          },
+        },
+      };
+    const tooLong = journals.find((journal) => journal.lines.length > maxLines);
+    if (tooLong !== undefined)
+      throw new ApiProblem(
+        413,
+        "TOO_MANY_LINES",
+        `Journal ${tooLong.key} has ${tooLong.lines.length} lines; at most ${maxLines} per journal.`,
+      );
+    const foreign = journals.find((journal) => !mayTouch(key, journal.company));
+    if (foreign !== undefined)
+      throw new ApiProblem(
+        403,
+        "COMPANY_FORBIDDEN",
+        `This key may not submit journals for company ${foreign.company}.`,
+      );
+    const result = await enqueueJournals(options.store, journals, {
+      source: `api:${key.id}`,
+      post: options.post ?? false,
+    });
+    return {
+      status: 202,
+      payload: {
+        accepted: [...result.created, ...result.duplicates].map((journal) => ({
+          key: journal.key,
+          state: journal.state,
+          duplicate: result.duplicates.includes(journal),
+        })),
+      },
+    };
+  }
+
+  app.get("/v1/journals", { preHandler: authenticate("read") }, async (request) => {
+    const key = request.apiKey as ApiKey;
+    const query = request.query as Record<string, string | undefined>;
+    if (query.state !== undefined && !STATES.includes(query.state as (typeof STATES)[number])) {
+      throw new ApiProblem(400, "BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
+    }
+    const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
+    if (query.company !== undefined && !mayTouch(key, query.company))
+      throw new ApiProblem(403, "COMPANY_FORBIDDEN", `This key may not read company ${query.company}.`);
+    const journals: StoredJournal[] = [];
+    let after = query.after;
+    // A key limited to companies sees only theirs: filter, and keep reading until the page is full.
+    while (journals.length < limit) {
+      const page = await options.store.list({
+        ...(query.state === undefined ? {} : { state: query.state as StoredJournal["state"] }),
+        ...(query.company === undefined ? {} : { company: query.company.toLowerCase() }),
+        ...(query.source === undefined ? {} : { source: query.source }),
+        ...(after === undefined ? {} : { after }),
+        limit,
+      });
+      if (page.length === 0) break;
+      after = page.at(-1)?.key;
+      journals.push(...page.filter((journal) => mayTouch(key, journal.company)));
+      if (page.length < limit) break;
+    }
+    const shown = journals.slice(0, limit);
+    return { journals: shown.map(view), next: shown.length === limit ? (shown.at(-1)?.key ?? null) : null };
+  });
+
+  const owned = async (request: FastifyRequest): Promise<StoredJournal> => {
+    const key = request.apiKey as ApiKey;
+    const journalKey = (request.params as { key: string }).key;
+    const journal = await options.store.get(journalKey);
+    // Another company's journal answers exactly like a missing one: its existence is not told.
+    if (journal === undefined || !mayTouch(key, journal.company))
+      throw new ApiProblem(404, "NOT_FOUND", `No journal ${journalKey}.`);
+    return journal;
+  };
+
+  app.get("/v1/journals/:key", { preHandler: authenticate("read") }, async (request) => {
+    const journal = await owned(request);
+    const events = await options.store.events(journal.key);
+    return {
+      journal: view(journal),
+      trail: events.map((event) => ({ ...event, at: new Date(event.at).toISOString() })),
+    };
+  });
+
+  app.post("/v1/journals/:key/redrive", { preHandler: authenticate("admin") }, async (request, reply) => {
+    const journal = await owned(request);
+    if (journal.state !== "dead")
+      throw new ApiProblem(
+        409,
+        "NOT_DEAD",
+        `Journal ${journal.key} is ${journal.state}; only dead journals are redriven.`,
+      );
+    const actor = `key:${(request.apiKey as ApiKey).id}`;
+    await options.store.redrive([journal.key], actor, now());
+    await options.apiStore.audit(actor, "redrive", journal.key, { from: journal.lastErrorCode }, now());
+    return reply.status(202).send({ key: journal.key, state: "ready" });
+  });
+
+  app.get("/v1/doctor", { preHandler: authenticate("admin") }, async () => {
+    if (options.doctor === undefined)
+      throw new ApiProblem(501, "NOT_AVAILABLE", "The doctor is not available on this instance.");
+    return options.doctor();
+  });
+
+  app.get("/metrics", { preHandler: authenticate("read") }, async (_request, reply) => {
+    const counts = await options.store.countByState();
+    const lines = [
+      "# HELP ledger_bridge_journals Journals in the outbox by state.",
+      "# TYPE ledger_bridge_journals gauge",
+    ];
+    for (const state of STATES) lines.push(`ledger_bridge_journals{state="${state}"} ${counts[state] ?? 0}`);
+    const metrics = options.client?.metrics;
+    if (metrics !== undefined) {
+      lines.push(
+        "# HELP ledger_bridge_fno_responses_total F&O answers by HTTP status.",
+        "# TYPE ledger_bridge_fno_responses_total counter",
+      );
+      for (const [status, count] of metrics.responses)
+        lines.push(`ledger_bridge_fno_responses_total{status="${status}"} ${count}`);
+      lines.push(
+        "# TYPE ledger_bridge_fno_throttled_total counter",
+        `ledger_bridge_fno_throttled_total ${metrics.throttled}`,
+        "# TYPE ledger_bridge_fno_throttle_wait_seconds_total counter",
+        `ledger_bridge_fno_throttle_wait_seconds_total ${metrics.throttleWaitMs / 1000}`,
+        "# TYPE ledger_bridge_token_refreshes_total counter",
+        `ledger_bridge_token_refreshes_total ${metrics.tokenRefreshes}`,
+        "# TYPE ledger_bridge_in_doubt_total counter",
+        `ledger_bridge_in_doubt_total ${metrics.inDoubt}`,
+      );
+    }
+    return reply.header("content-type", "text/plain; version=0.0.4").send(`${lines.join("\n")}\n`);
+  });
+
+  return app;
+}

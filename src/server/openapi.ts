@@ -1,0 +1,145 @@
+/** The API's OpenAPI 3 description, served at /openapi.json. */
+const journalRef = { $ref: "#/components/schemas/Journal" };
+const error = { $ref: "#/components/schemas/Error" };
+const problem = (description: string) => ({
+  description,
+  content: { "application/json": { schema: error } },
+});
+
+export const OPENAPI = {
+  openapi: "3.0.3",
+  info: {
+    title: "ledger-bridge",
+    version: "1",
+    description:
+      "Submit general-ledger journals for exactly-once delivery into Dynamics 365 Finance & Operations.",
+  },
+  components: {
+    securitySchemes: {
+      apiKey: {
+        type: "http",
+        scheme: "bearer",
+        description: "An API key (lbk_…) from `ledger-bridge keys create`.",
+      },
+    },
+    schemas: {
+      Error: {
+        type: "object",
+        properties: {
+          error: {
+            type: "object",
+            properties: {
+              code: { type: "string" },
+              message: { type: "string" },
+              correlationId: { type: "string" },
+            },
+          },
+        },
+      },
+      Line: {
+        type: "object",
+        required: ["transDate", "account", "currency"],
+        properties: {
+          lineNumber: { type: "string" },
+          voucher: { type: "string", maxLength: 20 },
+          transDate: { type: "string", format: "date" },
+          accountType: { type: "string", enum: ["Ledger", "Cust", "Vend", "Bank"] },
+          account: { type: "string", maxLength: 500 },
+          offsetAccountType: { type: "string", enum: ["Ledger", "Cust", "Vend", "Bank"] },
+          offsetAccount: { type: "string", maxLength: 500 },
+          debit: { type: "string", pattern: "^\\d+(\\.\\d+)?$", description: "Exact decimal, as a string." },
+          credit: { type: "string", pattern: "^\\d+(\\.\\d+)?$", description: "Exact decimal, as a string." },
+          currency: { type: "string", minLength: 3, maxLength: 3 },
+          exchangeRate: { type: "string" },
+          text: { type: "string", maxLength: 60 },
+          dimensions: { type: "object", additionalProperties: { type: "string" } },
+        },
+        additionalProperties: false,
+      },
+      Journal: {
+        type: "object",
+        required: ["key", "company", "journalName", "lines"],
+        properties: {
+          key: { type: "string", pattern: "^[A-Za-z0-9._:/-]{1,100}$" },
+          company: { type: "string", maxLength: 4 },
+          journalName: { type: "string", maxLength: 10 },
+          description: { type: "string", maxLength: 60 },
+          lines: { type: "array", items: { $ref: "#/components/schemas/Line" } },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  security: [{ apiKey: [] }],
+  paths: {
+    "/v1/journals": {
+      post: {
+        summary: "Submit one journal or a list (scope submit). 202 only after the outbox committed them.",
+        parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 255 } }],
+        requestBody: {
+          content: {
+            "application/json": { schema: { oneOf: [journalRef, { type: "array", items: journalRef }] } },
+          },
+        },
+        responses: {
+          "202": { description: "Stored for delivery." },
+          "400": problem("Not valid: every problem with its code and location."),
+          "401": problem("No or bad key."),
+          "403": problem("Wrong scope, or another company."),
+          "409": problem("Same Idempotency-Key still in flight."),
+          "413": problem("Too large."),
+          "422": problem("Same Idempotency-Key with another body."),
+          "429": problem("Rate limited."),
+        },
+      },
+      get: {
+        summary: "List journals (scope read): filter by state, company, source; cursor by key.",
+        parameters: ["state", "company", "source", "after", "limit"].map((name) => ({
+          name,
+          in: "query",
+          schema: { type: "string" },
+        })),
+        responses: { "200": { description: "A page of journals and the next cursor." } },
+      },
+    },
+    "/v1/journals/{key}": {
+      get: {
+        summary: "A journal with its trail (scope read).",
+        parameters: [{ name: "key", in: "path", required: true, schema: { type: "string" } }],
+        responses: {
+          "200": { description: "The journal." },
+          "404": problem("No such journal (or another company's)."),
+        },
+      },
+    },
+    "/v1/journals/{key}/redrive": {
+      post: {
+        summary: "Put a dead journal back (scope admin; audited).",
+        parameters: [{ name: "key", in: "path", required: true, schema: { type: "string" } }],
+        responses: { "202": { description: "Back to ready." }, "409": problem("Not dead.") },
+      },
+    },
+    "/v1/doctor": {
+      get: {
+        summary: "Run the doctor's checks (scope admin).",
+        responses: { "200": { description: "The doctor's report." } },
+      },
+    },
+    "/healthz": {
+      get: { summary: "Liveness (no key).", security: [], responses: { "200": { description: "Up." } } },
+    },
+    "/readyz": {
+      get: {
+        summary: "Readiness: store and F&O reachable (no key).",
+        security: [],
+        responses: { "200": { description: "Ready." }, "503": { description: "Not ready." } },
+      },
+    },
+    "/metrics": {
+      get: {
+        summary: "Prometheus metrics (scope read).",
+        responses: { "200": { description: "Text exposition format." } },
+      },
+    },
+  },
+} as const;

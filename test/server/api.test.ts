@@ -1,0 +1,286 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { FastifyInstance } from "fastify";
+import { openStore } from "../../src/outbox/open.js";
+import type { SqlOutboxStore } from "../../src/outbox/sql.js";
+import type { OutboxStore } from "../../src/outbox/store.js";
+import { ApiStore } from "../../src/server/api-store.js";
+import { buildApp } from "../../src/server/app.js";
+
+let store: OutboxStore;
+let apiStore: ApiStore;
+let app: FastifyInstance;
+const keys: Record<string, string> = {};
+
+const journal = (key: string, company = "usmf", amount = "10.00") => ({
+  key,
+  company,
+  journalName: "GenJrn",
+  lines: [
+    { voucher: "V1", transDate: "2026-11-30", account: "601100", debit: amount, currency: "USD" },
+    { voucher: "V1", transDate: "2026-11-30", account: "110110", credit: amount, currency: "USD" },
+  ],
+});
+
+before(async () => {
+  store = await openStore(join(mkdtempSync(join(tmpdir(), "lb-api-")), "outbox.db"));
+  apiStore = new ApiStore((store as SqlOutboxStore).database);
+  const now = Date.now();
+  keys.submit = (await apiStore.createKey("submit", null, "submitter", now)).key;
+  keys.read = (await apiStore.createKey("read", null, "reader", now)).key;
+  keys.admin = (await apiStore.createKey("admin", null, "admin", now)).key;
+  keys.readUsrt = (await apiStore.createKey("read", ["usrt"], "usrt reader", now)).key;
+  keys.submitUsrt = (await apiStore.createKey("submit", ["USRT"], "usrt submitter", now)).key;
+  const revoked = await apiStore.createKey("admin", null, "revoked", now);
+  await apiStore.revokeKey(revoked.record.id, now);
+  keys.revoked = revoked.key;
+  app = await buildApp({ store, apiStore, rateLimit: 1000 });
+});
+after(async () => {
+  await app.close();
+  await store.close();
+});
+
+const bearer = (key: string | undefined): Record<string, string> =>
+  key === undefined ? {} : { authorization: `Bearer ${key}` };
+const submit = (body: unknown, key = keys.submit, headers: Record<string, string> = {}) =>
+  app.inject({
+    method: "POST",
+    url: "/v1/journals",
+    headers: { ...bearer(key), "content-type": "application/json", ...headers },
+    payload: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+describe("HTTP API: submitting journals", () => {
+  it("accepts a valid journal with 202 only after it is stored, and says a resubmission is a duplicate", async () => {
+    const first = await submit(journal("api-1"));
+    assert.equal(first.statusCode, 202, first.body);
+    assert.deepEqual(first.json(), { accepted: [{ key: "api-1", state: "ready", duplicate: false }] });
+    assert.equal((await store.get("api-1"))?.state, "ready");
+    const again = await submit(journal("api-1"));
+    assert.deepEqual(again.json().accepted[0].duplicate, true);
+  });
+
+  it("accepts a list, and refuses the same key with other content as a conflict naming both", async () => {
+    const list = await submit([journal("api-2"), journal("api-3")]);
+    assert.equal(list.statusCode, 202);
+    assert.equal(list.json().accepted.length, 2);
+    const conflict = await submit(journal("api-2", "usmf", "11.00"));
+    assert.equal(conflict.statusCode, 409);
+    assert.equal(conflict.json().error.code, "OUTBOX_CONFLICT");
+  });
+
+  it("answers 400 with every problem, code and location, and stores nothing", async () => {
+    const bad = journal("api-bad");
+    bad.lines[0] = { ...bad.lines[0], debit: "12,50" } as (typeof bad.lines)[number];
+    const answer = await submit([bad, { ...journal("api-bad-2"), status: "posted" }]);
+    assert.equal(answer.statusCode, 400);
+    const codes = answer
+      .json()
+      .error.errors.map((error: { code: string; field: string }) => `${error.code}@${error.field}`);
+    assert.deepEqual(codes, ["AMOUNT_DECIMAL_COMMA@lines[0].debit", "FIELD_UNKNOWN@status"]);
+    assert.equal(await store.get("api-bad"), undefined);
+    const number = await submit(
+      '{"key":"n1","company":"usmf","journalName":"GenJrn","lines":[{"transDate":"2026-11-30","account":"601100","debit":0.1,"currency":"USD"}]}',
+    );
+    assert.equal(number.statusCode, 400);
+    const numberProblem = number
+      .json()
+      .error.errors.find((error: { code: string }) => error.code === "JSON_NUMBER_AMOUNT");
+    assert.equal(numberProblem?.field, "lines[0].debit");
+  });
+
+  it("keeps a company-scoped key to its companies", async () => {
+    const forbidden = await submit(journal("api-usmf"), keys.submitUsrt);
+    assert.equal(forbidden.statusCode, 403);
+    assert.equal(forbidden.json().error.code, "COMPANY_FORBIDDEN");
+    assert.equal((await submit(journal("api-usrt", "usrt"), keys.submitUsrt)).statusCode, 202);
+  });
+});
+
+describe("HTTP API: Idempotency-Key (IETF draft)", () => {
+  it("replays the first answer for the same key and body, refuses another body with 422", async () => {
+    const body = journal("idem-1");
+    const first = await submit(body, keys.submit, { "idempotency-key": "req-1" });
+    const replay = await submit(body, keys.submit, { "idempotency-key": "req-1" });
+    assert.equal(replay.statusCode, first.statusCode);
+    assert.equal(replay.body, first.body);
+    assert.equal(replay.headers["idempotent-replayed"], "true");
+    const changed = await submit(journal("idem-1", "usmf", "99.00"), keys.submit, {
+      "idempotency-key": "req-1",
+    });
+    assert.equal(changed.statusCode, 422);
+  });
+
+  it("stores once when the same request arrives several times at once (the others: 409 or a replay)", async () => {
+    const body = journal("idem-concurrent");
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => submit(body, keys.submit, { "idempotency-key": "req-concurrent" })),
+    );
+    const statuses = answers.map((answer) => answer.statusCode).sort();
+    assert.ok(
+      statuses.every((status) => status === 202 || status === 409),
+      statuses.join(","),
+    );
+    assert.equal(
+      answers.filter(
+        (answer) => answer.statusCode === 202 && answer.headers["idempotent-replayed"] === undefined,
+      ).length,
+      1,
+    );
+    assert.equal(
+      (await store.events("idem-concurrent")).filter((event) => event.toState === "ready").length,
+      1,
+    );
+  });
+
+  it("lets a client retry a fixed body after a validation failure under the same key", async () => {
+    const bad = { ...journal("idem-fix"), company: "toolong" };
+    assert.equal((await submit(bad, keys.submit, { "idempotency-key": "req-fix" })).statusCode, 400);
+    assert.equal(
+      (await submit(journal("idem-fix"), keys.submit, { "idempotency-key": "req-fix" })).statusCode,
+      202,
+    );
+  });
+});
+
+describe("HTTP API: reading, redrive, health, metrics", () => {
+  it("lists journals with filters and a cursor; a company-scoped key sees only its company", async () => {
+    const page = await app.inject({ method: "GET", url: "/v1/journals?limit=2", headers: bearer(keys.read) });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.json().journals.length, 2);
+    const next = await app.inject({
+      method: "GET",
+      url: `/v1/journals?limit=100&after=${page.json().next}`,
+      headers: bearer(keys.read),
+    });
+    assert.ok(next.json().journals.every((journal: { key: string }) => journal.key > page.json().next));
+    const usrt = await app.inject({ method: "GET", url: "/v1/journals", headers: bearer(keys.readUsrt) });
+    assert.deepEqual(
+      usrt.json().journals.map((journal: { key: string }) => journal.key),
+      ["api-usrt"],
+    );
+    assert.equal(
+      (await app.inject({ method: "GET", url: "/v1/journals/api-1", headers: bearer(keys.readUsrt) }))
+        .statusCode,
+      404,
+      "another company's journal is not there",
+    );
+    const detail = await app.inject({ method: "GET", url: "/v1/journals/api-1", headers: bearer(keys.read) });
+    assert.equal(detail.json().journal.state, "ready");
+    assert.equal(detail.json().trail[0].toState, "ready");
+  });
+
+  it("redrives only dead journals, for admins, with an audit entry", async () => {
+    const [claimed] = await store.claim("t", 1, 60_000, Date.now());
+    assert.ok(claimed);
+    await store.settle(
+      claimed.key,
+      claimed.attempt,
+      "t",
+      { state: "dead", lastErrorCode: "D365_BUSINESS_RULE", lastError: "x" },
+      {},
+      Date.now(),
+    );
+    assert.equal(
+      (
+        await app.inject({
+          method: "POST",
+          url: `/v1/journals/${claimed.key}/redrive`,
+          headers: bearer(keys.read),
+        })
+      ).statusCode,
+      403,
+    );
+    const redrive = await app.inject({
+      method: "POST",
+      url: `/v1/journals/${claimed.key}/redrive`,
+      headers: bearer(keys.admin),
+    });
+    assert.equal(redrive.statusCode, 202);
+    assert.equal((await store.get(claimed.key))?.state, "ready");
+    assert.equal(
+      (
+        await app.inject({
+          method: "POST",
+          url: `/v1/journals/${claimed.key}/redrive`,
+          headers: bearer(keys.admin),
+        })
+      ).statusCode,
+      409,
+    );
+    const [entry] = await apiStore.auditLog(1);
+    assert.equal(entry?.action, "redrive");
+    assert.equal(entry?.target, claimed.key);
+  });
+
+  it("serves health without a key, metrics and the OpenAPI document", async () => {
+    assert.equal((await app.inject({ method: "GET", url: "/healthz" })).statusCode, 200);
+    assert.equal((await app.inject({ method: "GET", url: "/readyz" })).json().checks.store, "ok");
+    const metrics = await app.inject({ method: "GET", url: "/metrics", headers: bearer(keys.read) });
+    assert.match(metrics.body, /ledger_bridge_journals\{state="ready"\} \d+/);
+    const openapi = await app.inject({ method: "GET", url: "/openapi.json" });
+    assert.equal(openapi.json().openapi, "3.0.3");
+  });
+});
+
+describe("HTTP API: the authorization matrix", () => {
+  const routes = [
+    {
+      method: "POST" as const,
+      url: "/v1/journals",
+      scope: "submit",
+      body: JSON.stringify(journal("matrix")),
+    },
+    { method: "GET" as const, url: "/v1/journals", scope: "read" },
+    { method: "GET" as const, url: "/v1/journals/api-1", scope: "read" },
+    { method: "POST" as const, url: "/v1/journals/api-1/redrive", scope: "admin" },
+    { method: "GET" as const, url: "/v1/doctor", scope: "admin" },
+    { method: "GET" as const, url: "/metrics", scope: "read" },
+  ];
+
+  it("gives no unauthorized success: no key, a wrong key, a revoked key, the wrong scope", async () => {
+    let successes = 0;
+    for (const route of routes) {
+      const wrongScope = route.scope === "submit" ? keys.read : keys.submit;
+      const cases: Array<[string, Record<string, string>, number]> = [
+        ["no key", {}, 401],
+        ["malformed key", bearer("not-a-key"), 401],
+        ["unknown key", bearer("lbk_AAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401],
+        ["revoked key", bearer(keys.revoked), 401],
+        ["wrong scope", bearer(wrongScope), 403],
+      ];
+      for (const [name, headers, status] of cases) {
+        const answer = await app.inject({
+          method: route.method,
+          url: route.url,
+          headers: { ...headers, "content-type": "application/json" },
+          ...(route.body ? { payload: route.body } : {}),
+        });
+        assert.equal(answer.statusCode, status, `${route.method} ${route.url} with ${name}`);
+        if (answer.statusCode < 400) successes++;
+        assert.doesNotMatch(answer.body, /\n\s+at /, "no stack trace");
+      }
+    }
+    assert.equal(successes, 0);
+    assert.equal(await store.get("matrix"), undefined);
+  });
+
+  it("answers 5xx with a correlation id only", async () => {
+    const broken = await buildApp({
+      store: {
+        ...store,
+        list: async () => Promise.reject(new Error("disk on fire /secret/path")),
+      } as OutboxStore,
+      apiStore,
+    });
+    const answer = await broken.inject({ method: "GET", url: "/v1/journals", headers: bearer(keys.read) });
+    assert.equal(answer.statusCode, 500);
+    assert.deepEqual(Object.keys(answer.json().error).sort(), ["code", "correlationId", "message"]);
+    assert.doesNotMatch(answer.body, /disk on fire|secret/);
+    await broken.close();
+  });
+});
