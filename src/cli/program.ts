@@ -2,9 +2,11 @@ import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEmulator } from "./commands/emulator.js";
+import { registerKeys } from "./commands/keys.js";
 import { registerLogin } from "./commands/login.js";
 import { registerOutboxCommands } from "./commands/outbox.js";
 import { registerPost } from "./commands/post.js";
+import { registerServe } from "./commands/serve.js";
 import { registerStart } from "./commands/start.js";
 import { registerValidate } from "./commands/validate.js";
 import { type CliIo, EXIT } from "./io.js";
@@ -36,6 +38,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerPost(program, io, done);
   registerOutboxCommands(program, io, done);
   registerDoctor(program, io, done);
+  registerServe(program, io, done);
+  registerKeys(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

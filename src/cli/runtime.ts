@@ -16,6 +16,8 @@ import type { CliIo } from "./io.js";
 
 export interface Runtime {
   readonly config: BridgeConfig;
+  /** The configuration as the user gave it (before the emulator filled in the environment). */
+  readonly configured: BridgeConfig;
   readonly store: OutboxStore;
   readonly client: D365Client;
   readonly emulator?: RunningEmulator;
@@ -77,7 +79,7 @@ export async function openRuntime(
   io: CliIo,
   options: { onClientEvent?: (event: ClientEvent) => void } = {},
 ): Promise<Runtime> {
-  const { config: effective, emulator } = await resolveEnvironment(io);
+  const { config: effective, configured, emulator } = await resolveEnvironment(io);
   const logger = cliLogger(io);
   const store = await openStore(effective.store);
   const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
@@ -87,6 +89,7 @@ export async function openRuntime(
   });
   return {
     config: effective,
+    configured,
     store,
     client,
     ...(emulator === undefined ? {} : { emulator }),

@@ -385,6 +385,8 @@ export class SqlOutboxStore implements OutboxStore {
     if (filter.state !== undefined) add("state = ?", filter.state);
     if (filter.company !== undefined) add("company = ?", filter.company);
     if (filter.source !== undefined) add("source = ?", filter.source);
+    if (filter.updatedSince !== undefined) add("updated_at >= ?", filter.updatedSince);
+    if (filter.updatedBefore !== undefined) add("updated_at < ?", filter.updatedBefore);
     if (filter.after !== undefined) add("key > ?", filter.after);
     params.push(filter.limit ?? 1000);
     const rows = await this.run(

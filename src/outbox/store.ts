@@ -82,6 +82,10 @@ export interface ListFilter {
   readonly state?: JournalState;
   readonly company?: string;
   readonly source?: string;
+  /** Last changed at or after this time (ms since the epoch). */
+  readonly updatedSince?: number;
+  /** Last changed before this time (ms since the epoch). */
+  readonly updatedBefore?: number;
   /** Keys after this one (cursor pagination, by key). */
   readonly after?: string;
   readonly limit?: number;

@@ -123,9 +123,7 @@ export class ApiStore {
     );
   }
 
-  async auditLog(
-    limit = 100,
-  ): Promise<
+  async auditLog(limit = 100): Promise<
     Array<{
       at: number;
       actor: string;

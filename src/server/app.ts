@@ -4,9 +4,10 @@
  * 5xx answers carry only a correlation id (the details go to the log).
  */
 import { createHash, randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { isBridgeError } from "../core/errors/bridge-error.js";
+import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from "../core/errors/codes.js";
 import type { Issue } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
@@ -50,6 +51,26 @@ class ApiProblem extends Error {
   }
 }
 
+/** Upload content types and the reader each one selects. */
+const UPLOAD_TYPES: Record<string, string> = {
+  "text/csv": "csv",
+  "application/json": "json",
+  "application/x-ndjson": "ndjson",
+};
+
+/** The framework's own refusals, in our codes and words. */
+const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: "UPLOAD_TYPE_UNSUPPORTED",
+    message: `Send journals as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: "BODY_TOO_LARGE",
+    message: "The request body is larger than the server accepts; split the file into smaller uploads.",
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: "BODY_EMPTY", message: "The request body is empty." },
+};
+
 const RANK: Record<Scope, number> = { submit: 1, read: 1, admin: 2 };
 
 function allows(key: ApiKey, scope: Scope): boolean {
@@ -72,10 +93,25 @@ function view(journal: StoredJournal) {
     attempt: journal.attempt,
     journalBatchNumber: journal.journalBatchNumber,
     vouchers: journal.vouchers,
-    error:
-      journal.lastErrorCode === null ? null : { code: journal.lastErrorCode, message: journal.lastError },
+    error: journal.lastErrorCode === null ? null : explained(journal.lastErrorCode, journal.lastError),
     createdAt: new Date(journal.createdAt).toISOString(),
     updatedAt: new Date(journal.updatedAt).toISOString(),
+  };
+}
+
+/** A stored error with what it means and what to do, from the error registry. */
+function explained(code: string, message: string | null) {
+  const known = code in ERROR_CODES ? (code as ErrorCode) : undefined;
+  return {
+    code,
+    message,
+    ...(known === undefined
+      ? {}
+      : {
+          title: codeSpec(known).title,
+          fix: codeSpec(known).fix,
+          help: troubleshootingSection(known) ?? null,
+        }),
   };
 }
 
@@ -116,14 +152,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      void reply
-        .status(status)
-        .send({
-          error: {
-            code: (error as { code?: string }).code ?? "BAD_REQUEST",
-            message: (error as Error).message,
-          },
-        });
+      const known = FRAMEWORK_ERRORS[(error as { code?: string }).code ?? ""];
+      void reply.status(status).send({
+        error: known ?? { code: "BAD_REQUEST", message: (error as Error).message },
+      });
       return;
     }
     if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
@@ -131,15 +163,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return;
     }
     options.logger?.error({ correlationId: request.id, err: String(error) }, "request failed");
-    void reply
-      .status(500)
-      .send({
-        error: {
-          code: "INTERNAL",
-          message: "The request failed; quote the correlation id when you report it.",
-          correlationId: request.id,
-        },
-      });
+    void reply.status(500).send({
+      error: {
+        code: "INTERNAL",
+        message: "The request failed; quote the correlation id when you report it.",
+        correlationId: request.id,
+      },
+    });
   });
 
   const authenticate = (scope: Scope) => async (request: FastifyRequest) => {
@@ -191,11 +221,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get("/openapi.json", async () => OPENAPI);
 
-  app.post("/v1/journals", { preHandler: authenticate("submit") }, async (request, reply) => {
+  /**
+   * Runs a submission under the IETF Idempotency-Key rules: the same key and body replays the first
+   * answer, another body is 422, a first request still running is 409. The key is scoped to the API key.
+   */
+  async function idempotent(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: Buffer,
+    run: () => Promise<{ status: number; payload: unknown }>,
+  ) {
     const key = request.apiKey as ApiKey;
-    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const idempotencyKey = request.headers["idempotency-key"];
-    const fingerprint = createHash("sha256").update(body).digest("hex");
+    const fingerprint = createHash("sha256").update(request.url).update("\n").update(body).digest("hex");
     if (typeof idempotencyKey === "string") {
       if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
         throw new ApiProblem(
@@ -225,7 +263,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }
     }
     try {
-      const { status, payload } = await submit(body, key);
+      const { status, payload } = await run();
       const text = JSON.stringify(payload);
       if (typeof idempotencyKey === "string") {
         // Validation failures are not kept: the client may fix the body and retry with the same key.
@@ -238,15 +276,55 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         await options.apiStore.abandonIdempotent(key.id, idempotencyKey);
       throw error;
     }
+  }
+
+  const bodyOf = (request: FastifyRequest) => (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+
+  app.post("/v1/journals", { preHandler: authenticate("submit") }, async (request, reply) => {
+    const body = bodyOf(request);
+    return idempotent(request, reply, body, () => {
+      // One journal object or a list of them.
+      const text = body.toString("utf8").trimStart();
+      return submit(
+        "request.json",
+        text.startsWith("[") ? text : `[${text}]`,
+        request.apiKey as ApiKey,
+        `api:${(request.apiKey as ApiKey).id}`,
+      );
+    });
+  });
+
+  app.post("/v1/journals/files", { preHandler: authenticate("submit") }, async (request, reply) => {
+    const body = bodyOf(request);
+    const type = String(request.headers["content-type"] ?? "")
+      .split(";")[0]
+      ?.trim()
+      .toLowerCase();
+    const extension = UPLOAD_TYPES[type ?? ""];
+    if (extension === undefined)
+      throw new ApiProblem(
+        415,
+        "UPLOAD_TYPE_UNSUPPORTED",
+        `Send the file as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
+      );
+    const query = request.query as Record<string, string | undefined>;
+    const name = (query.name ?? `upload.${extension}`).replace(/[^\w.-]/g, "_").slice(0, 120);
+    const named = name.toLowerCase().endsWith(`.${extension}`) ? name : `${name}.${extension}`;
+    return idempotent(request, reply, body, () =>
+      submit(named, body, request.apiKey as ApiKey, `api:${(request.apiKey as ApiKey).id}:${named}`),
+    );
   });
 
   /** Validates and enqueues; the 202 is sent only after the outbox committed every journal. */
-  async function submit(body: Buffer, key: ApiKey): Promise<{ status: number; payload: unknown }> {
-    const text = body.toString("utf8").trimStart();
+  async function submit(
+    name: string,
+    body: string | Buffer,
+    key: ApiKey,
+    source: string,
+  ): Promise<{ status: number; payload: unknown }> {
     const journals: Journal[] = [];
     const errors: Issue[] = [];
-    // One journal object or a list of them.
-    for await (const event of readJournalText("request.json", text.startsWith("[") ? text : `[${text}]`)) {
+    for await (const event of readJournalText(name, body)) {
       if (event.kind === "issue") errors.push(event.issue);
       else {
         errors.push(...event.read.issues.filter((found) => found.severity === "error"));
@@ -279,7 +357,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         `This key may not submit journals for company ${foreign.company}.`,
       );
     const result = await enqueueJournals(options.store, journals, {
-      source: `api:${key.id}`,
+      source,
       post: options.post ?? false,
     });
     return {
@@ -301,6 +379,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       throw new ApiProblem(400, "BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
     }
     const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
+    const time = (name: "since" | "before") => {
+      const value = query[name];
+      if (value === undefined) return undefined;
+      const at = Date.parse(value);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at))
+        throw new ApiProblem(
+          400,
+          "BAD_FILTER",
+          `${name} must be an ISO 8601 time, e.g. 2026-11-30T00:00:00Z.`,
+        );
+      return at;
+    };
+    const since = time("since");
+    const before = time("before");
     if (query.company !== undefined && !mayTouch(key, query.company))
       throw new ApiProblem(403, "COMPANY_FORBIDDEN", `This key may not read company ${query.company}.`);
     const journals: StoredJournal[] = [];
@@ -311,6 +403,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ...(query.state === undefined ? {} : { state: query.state as StoredJournal["state"] }),
         ...(query.company === undefined ? {} : { company: query.company.toLowerCase() }),
         ...(query.source === undefined ? {} : { source: query.source }),
+        ...(since === undefined ? {} : { updatedSince: since }),
+        ...(before === undefined ? {} : { updatedBefore: before }),
         ...(after === undefined ? {} : { after }),
         limit,
       });

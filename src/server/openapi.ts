@@ -93,13 +93,36 @@ export const OPENAPI = {
         },
       },
       get: {
-        summary: "List journals (scope read): filter by state, company, source; cursor by key.",
-        parameters: ["state", "company", "source", "after", "limit"].map((name) => ({
+        summary:
+          "List journals (scope read): filter by state, company, source, last change (since/before, ISO 8601); cursor by key.",
+        parameters: ["state", "company", "source", "since", "before", "after", "limit"].map((name) => ({
           name,
           in: "query",
           schema: { type: "string" },
         })),
         responses: { "200": { description: "A page of journals and the next cursor." } },
+      },
+    },
+    "/v1/journals/files": {
+      post: {
+        summary:
+          "Upload a CSV, JSON or NDJSON file of journals (scope submit); Content-Type names the format, ?name= labels the source.",
+        parameters: [
+          { name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 255 } },
+          { name: "name", in: "query", schema: { type: "string" } },
+        ],
+        requestBody: {
+          content: {
+            "text/csv": { schema: { type: "string" } },
+            "application/json": { schema: { type: "string" } },
+            "application/x-ndjson": { schema: { type: "string" } },
+          },
+        },
+        responses: {
+          "202": { description: "Every journal of the file stored for delivery." },
+          "400": problem("Not valid: every problem with its file line, column and field; nothing stored."),
+          "415": problem("Unsupported Content-Type."),
+        },
       },
     },
     "/v1/journals/{key}": {

@@ -44,6 +44,7 @@ after(async () => {
   await store.close();
 });
 
+const keyId = (key: string | undefined) => key?.split("_")[1];
 const bearer = (key: string | undefined): Record<string, string> =>
   key === undefined ? {} : { authorization: `Bearer ${key}` };
 const submit = (body: unknown, key = keys.submit, headers: Record<string, string> = {}) =>
@@ -91,6 +92,43 @@ describe("HTTP API: submitting journals", () => {
       .json()
       .error.errors.find((error: { code: string }) => error.code === "JSON_NUMBER_AMOUNT");
     assert.equal(numberProblem?.field, "lines[0].debit");
+  });
+
+  it("takes a CSV upload, reporting problems by file line, and refuses unknown content types", async () => {
+    const header =
+      "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode";
+    const upload = (body: string, type = "text/csv") =>
+      app.inject({
+        method: "POST",
+        url: "/v1/journals/files?name=nightly.csv",
+        headers: { ...bearer(keys.submit), "content-type": type },
+        payload: body,
+      });
+    const good = await upload(
+      [
+        header,
+        "up-1,usmf,GenJrn,V1,2026-11-30,601100,5.00,,USD",
+        "up-1,usmf,GenJrn,V1,2026-11-30,110110,,5.00,USD",
+      ].join("\n"),
+    );
+    assert.equal(good.statusCode, 202, good.body);
+    assert.equal((await store.get("up-1"))?.source, `api:${keyId(keys.submit)}:nightly.csv`);
+    const bad = await upload(
+      [
+        header,
+        "up-2,usmf,GenJrn,V1,2026-11-30,601100,5.00,,USD",
+        "up-2,usmf,GenJrn,V1,2026-11-30,110110,,5,00,USD",
+      ].join("\n"),
+    );
+    assert.equal(bad.statusCode, 400);
+    assert.ok(
+      bad.json().error.errors.some((error: { line: number }) => error.line === 3),
+      bad.body,
+    );
+    assert.equal(await store.get("up-2"), undefined);
+    const xml = await upload("<journals/>", "application/xml");
+    assert.equal(xml.statusCode, 415);
+    assert.equal(xml.json().error.code, "UPLOAD_TYPE_UNSUPPORTED");
   });
 
   it("keeps a company-scoped key to its companies", async () => {
@@ -149,6 +187,31 @@ describe("HTTP API: Idempotency-Key (IETF draft)", () => {
 
 describe("HTTP API: reading, redrive, health, metrics", () => {
   it("lists journals with filters and a cursor; a company-scoped key sees only its company", async () => {
+    const future = await app.inject({
+      method: "GET",
+      url: "/v1/journals?since=2999-01-01T00:00:00Z",
+      headers: bearer(keys.read),
+    });
+    assert.deepEqual(future.json().journals, [], "nothing changed after a future time");
+    const past = await app.inject({
+      method: "GET",
+      url: "/v1/journals?since=2000-01-01",
+      headers: bearer(keys.read),
+    });
+    assert.ok(past.json().journals.length > 0);
+    const beforeAll = await app.inject({
+      method: "GET",
+      url: "/v1/journals?before=2000-01-01T00:00:00Z",
+      headers: bearer(keys.read),
+    });
+    assert.deepEqual(beforeAll.json().journals, []);
+    const badTime = await app.inject({
+      method: "GET",
+      url: "/v1/journals?since=yesterday",
+      headers: bearer(keys.read),
+    });
+    assert.equal(badTime.statusCode, 400);
+    assert.equal(badTime.json().error.code, "BAD_FILTER");
     const page = await app.inject({ method: "GET", url: "/v1/journals?limit=2", headers: bearer(keys.read) });
     assert.equal(page.statusCode, 200);
     assert.equal(page.json().journals.length, 2);
@@ -185,6 +248,14 @@ describe("HTTP API: reading, redrive, health, metrics", () => {
       {},
       Date.now(),
     );
+    const dead = await app.inject({
+      method: "GET",
+      url: `/v1/journals/${claimed.key}`,
+      headers: bearer(keys.read),
+    });
+    const error = dead.json().journal.error;
+    assert.equal(error.code, "D365_BUSINESS_RULE");
+    assert.ok(error.title.length > 0 && error.fix.length > 0, "the error is explained from the registry");
     assert.equal(
       (
         await app.inject({

@@ -1,0 +1,102 @@
+import type { Command } from "commander";
+import type { FastifyInstance } from "fastify";
+import { tokenProvider } from "../../config/connect.js";
+import { UsageError } from "../../core/errors/bridge-error.js";
+import { runDoctor } from "../../doctor/doctor.js";
+import type { SqlOutboxStore } from "../../outbox/sql.js";
+import { ApiStore } from "../../server/api-store.js";
+import { buildApp } from "../../server/app.js";
+import { type CliIo, EXIT, styleFor } from "../io.js";
+import { openRuntime } from "../runtime.js";
+
+export interface ServeFlags {
+  readonly port?: string;
+  readonly host?: string;
+  /** commander turns --no-worker into worker: false. */
+  readonly worker?: boolean;
+  readonly post?: boolean;
+}
+
+export interface Serving {
+  readonly url: string;
+  readonly app: FastifyInstance;
+}
+
+/**
+ * Runs the HTTP API and (unless --no-worker) a delivery worker in one process until `stop` resolves.
+ * Shutdown order: stop accepting requests, let the worker finish the journals in flight, close the store.
+ */
+export async function runServe(
+  flags: ServeFlags,
+  io: CliIo,
+  stop: Promise<unknown>,
+  onListening?: (serving: Serving) => void,
+): Promise<number> {
+  const port = flags.port === undefined ? 8080 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !/^\d+$/.test(flags.port ?? "0"))
+    throw new UsageError("USAGE", "--port must be a whole number from 0 to 65535.");
+  const runtime = await openRuntime(io);
+  const apiStore = new ApiStore((runtime.store as SqlOutboxStore).database);
+  const environment = runtime.config.environment as NonNullable<typeof runtime.config.environment>;
+  let tokens: ReturnType<typeof tokenProvider> | undefined;
+  const app = await buildApp({
+    store: runtime.store,
+    apiStore,
+    client: runtime.client,
+    logger: runtime.logger.child({ component: "api" }),
+    post: flags.post !== false,
+    doctor: () =>
+      runDoctor({
+        config: runtime.config,
+        configured: runtime.configured,
+        tokens: () => {
+          tokens ??= tokenProvider(runtime.config, environment);
+          return tokens;
+        },
+        client: () => runtime.client,
+        writeProbe: false,
+      }),
+  });
+  const engine = flags.worker === false ? undefined : runtime.engine();
+  const working = engine?.run();
+  try {
+    const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
+    const style = styleFor(io);
+    const keys = await apiStore.listKeys();
+    io.stdout.write(
+      `${style.bold("ledger-bridge serve")} is listening on ${address} (delivery worker: ${engine === undefined ? "off" : "on"}; store: ${runtime.config.store.replace(/\/\/[^@/]*@/, "//***@")}).\n` +
+        `  API description   ${address}/openapi.json\n` +
+        `  Health            ${address}/healthz, ${address}/readyz\n` +
+        (keys.some((key) => key.revokedAt === null)
+          ? ""
+          : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
+        "Stop it with Ctrl+C (journals in flight are finished first).\n",
+    );
+    onListening?.({ url: address, app });
+    await stop;
+    io.stderr.write("stopping: no new requests; finishing the journals in flight…\n");
+  } finally {
+    await app.close();
+    engine?.stop();
+    await working;
+    await runtime.close();
+  }
+  return EXIT.ok;
+}
+
+export function registerServe(program: Command, io: CliIo, done: (code: number) => void): void {
+  program
+    .command("serve")
+    .description("run the HTTP API and the delivery worker until stopped (SIGTERM/SIGINT: graceful)")
+    .option("--port <n>", "TCP port (0: any free port)", "8080")
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--no-worker", "API only: another instance sharing the store delivers")
+    .option("--no-post", "deliver submitted journals without posting them")
+    .action(async (flags: ServeFlags) => {
+      const stop = new Promise((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      done(await runServe(flags, io, stop));
+    });
+}

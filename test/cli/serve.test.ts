@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { runServe, type Serving } from "../../src/cli/commands/serve.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { cli } from "../helpers/cli.js";
+
+function captureIo(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
+  let stdout = "";
+  let stderr = "";
+  return {
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text), isTTY: false },
+    env,
+    out: () => stdout,
+    err: () => stderr,
+  };
+}
+
+describe("ledger-bridge serve and keys", () => {
+  it("keys create shows the key once, list never shows secrets, revoke refuses the key from then on", async () => {
+    const env = { LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-keys-")) };
+    const created = await cli(["keys", "create", "--scope", "submit", "--company", "usmf,usrt", "--json"], {
+      env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const record = JSON.parse(created.stdout);
+    assert.match(record.key, /^lbk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
+    assert.deepEqual(record.companies, ["usmf", "usrt"]);
+    const listed = await cli(["keys", "list", "--json"], { env });
+    assert.equal(listed.stdout.includes(record.key.split("_")[2]), false, "the secret is never listed");
+    assert.deepEqual(
+      JSON.parse(listed.stdout).map((key: { id: string; revokedAt: string | null }) => [
+        key.id,
+        key.revokedAt,
+      ]),
+      [[record.id, null]],
+    );
+    const revoked = await cli(["keys", "revoke", record.id], { env });
+    assert.equal(revoked.code, 0);
+    assert.notEqual(JSON.parse((await cli(["keys", "list", "--json"], { env })).stdout)[0].revokedAt, null);
+    assert.equal((await cli(["keys", "revoke", record.id], { env })).code, 1, "revoking twice says so");
+    const wrongScope = await cli(["keys", "create", "--scope", "root"], { env });
+    assert.equal(wrongScope.code, 2);
+    assert.match(wrongScope.stderr, /--scope must be one of submit, read, admin/);
+  });
+
+  it("serves the API with a worker: an uploaded file is accepted, delivered and posted; SIGTERM-style stop is graceful", async () => {
+    const env = { LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-serve-")) };
+    const key = JSON.parse((await cli(["keys", "create", "--scope", "admin", "--json"], { env })).stdout).key;
+    const io = captureIo(env);
+    let stop: (value: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    let serving: Serving | undefined;
+    const listening = new Promise<void>((resolve) => {
+      void runServe({ port: "0" }, io, stopped, (value) => {
+        serving = value;
+        resolve();
+      }).then((code) => {
+        exitCode = code;
+      });
+    });
+    let exitCode: number | undefined;
+    await listening;
+    const url = (serving as Serving).url;
+    assert.match(io.out(), /is listening on http:\/\/127\.0\.0\.1:\d+ \(delivery worker: on/);
+    assert.match(io.err(), /using the built-in F&O emulator/);
+    const headers = { authorization: `Bearer ${key}` };
+    const upload = await fetch(`${url}/v1/journals/files?name=journals.csv`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "text/csv" },
+      body: readFileSync(new URL("../../examples/journals.csv", import.meta.url)),
+    });
+    assert.equal(upload.status, 202);
+    const keys = ((await upload.json()) as any).accepted.map((journal: { key: string }) => journal.key);
+    assert.equal(keys.length, 2);
+    let states: string[] = [];
+    for (let poll = 0; poll < 100; poll++) {
+      const list = (await (await fetch(`${url}/v1/journals`, { headers })).json()) as any;
+      states = list.journals.map((journal: { state: string }) => journal.state);
+      if (states.every((state) => state === "posted")) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(states, ["posted", "posted"]);
+    const detail = (await (await fetch(`${url}/v1/journals/${keys[0]}`, { headers })).json()) as any;
+    assert.match(detail.journal.journalBatchNumber, /^USMF-\d{6}$/);
+    assert.ok(
+      detail.trail.some((event: { toState: string }) => event.toState === "posted"),
+      JSON.stringify(detail.trail),
+    );
+    assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    stop(undefined);
+    for (let poll = 0; poll < 100 && exitCode === undefined; poll++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(exitCode, 0);
+    assert.match(io.err(), /stopping: no new requests/);
+    await assert.rejects(fetch(`${url}/healthz`), "the port is closed after shutdown");
+  });
+});
