@@ -38,6 +38,10 @@ export interface BridgeConfig {
   readonly leaseMs: number;
   /** How long `post` waits for journals that are due later before it reports them pending. */
   readonly postWaitMs: number;
+  /** Entra ID tokens accepted by `serve` besides API keys: the audiences of ledger-bridge's own app registration. */
+  readonly apiAudiences?: readonly string[];
+  /** The tenant whose tokens `serve` accepts (default: the credential's tenant). */
+  readonly apiTenantId?: string;
   readonly warnings: readonly string[];
 }
 
@@ -153,6 +157,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     }
   }
   const cacheKey = text(env, "LEDGER_BRIDGE_CACHE_KEY");
+  const apiAudiences = text(env, "LEDGER_BRIDGE_API_AUDIENCE")
+    ?.split(",")
+    .map((value) => value.trim())
+    .filter((value) => value !== "");
+  const apiTenantId = text(env, "LEDGER_BRIDGE_API_TENANT_ID");
   const home = text(env, "LEDGER_BRIDGE_HOME") ?? join(homedir(), ".ledger-bridge");
   const storeSetting = text(env, "LEDGER_BRIDGE_STORE");
   const store =
@@ -175,6 +184,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
     postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
     ...(cacheKey === undefined ? {} : { cacheKey }),
+    ...(apiAudiences === undefined ? {} : { apiAudiences }),
+    ...(apiTenantId === undefined ? {} : { apiTenantId }),
     warnings,
   };
 }

@@ -17,6 +17,7 @@ import { readJournalText } from "../ingest/source.js";
 import { STATES } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
 import type { ApiKey, ApiStore, Scope } from "./api-store.js";
+import { type EntraApiAuthOptions, entraVerifier, looksLikeJwt } from "./entra-auth.js";
 import { OPENAPI } from "./openapi.js";
 
 export interface AppOptions {
@@ -32,11 +33,13 @@ export interface AppOptions {
   /** Whether journals submitted through the API are posted after delivery. */
   readonly post?: boolean;
   readonly now?: () => number;
+  /** Accept Entra ID bearer tokens too (app roles LedgerBridge.Submit/Read/Admin). */
+  readonly entra?: EntraApiAuthOptions;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
-    apiKey?: ApiKey;
+    caller?: Caller;
   }
 }
 
@@ -71,13 +74,26 @@ const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: "BODY_EMPTY", message: "The request body is empty." },
 };
 
-const RANK: Record<Scope, number> = { submit: 1, read: 1, admin: 2 };
-
-function allows(key: ApiKey, scope: Scope): boolean {
-  return key.scope === "admin" || (key.scope === scope && RANK[scope] === 1);
+/** Who is calling: an API key or an Entra ID application (by its object id). */
+export interface Caller {
+  /** The key id, or `entra:<oid>`; scopes idempotency keys and rate limits. */
+  readonly id: string;
+  /** As written in the audit log and the journals' source. */
+  readonly actor: string;
+  readonly scopes: readonly Scope[];
+  readonly companies: readonly string[] | null;
 }
 
-function mayTouch(key: ApiKey, company: string): boolean {
+function callerOfKey(key: ApiKey): Caller {
+  return { id: key.id, actor: `key:${key.id}`, scopes: [key.scope], companies: key.companies };
+}
+
+/** admin includes everything; submit and read are separate. */
+function allows(caller: Caller, scope: Scope): boolean {
+  return caller.scopes.includes("admin") || caller.scopes.includes(scope);
+}
+
+function mayTouch(key: Caller, company: string): boolean {
   return key.companies === null || key.companies.includes(company.toLowerCase());
 }
 
@@ -134,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const buckets = new Map<string, { tokens: number; at: number }>();
   const rate = options.rateLimit ?? 50;
+  const entra = options.entra === undefined ? undefined : entraVerifier(options.entra);
   const maxLines = options.maxLinesPerJournal ?? 10_000;
 
   // Bodies stay raw: amounts must reach the strict parser as digits, never as floats.
@@ -179,12 +196,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         ? header.replace(/^Bearer\s+/i, "")
         : request.headers["x-api-key"];
     if (typeof presented !== "string" || presented === "")
-      throw new ApiProblem(401, "UNAUTHENTICATED", "An API key is required: Authorization: Bearer lbk_…");
-    const key = await options.apiStore.verify(presented);
-    if (key === undefined)
-      throw new ApiProblem(401, "UNAUTHENTICATED", "The API key is not valid or was revoked.");
+      throw new ApiProblem(
+        401,
+        "UNAUTHENTICATED",
+        "An API key (Authorization: Bearer lbk_…) or an Entra ID token is required.",
+      );
+    const key = await identify(presented);
     if (!allows(key, scope))
-      throw new ApiProblem(403, "FORBIDDEN", `This key's scope (${key.scope}) does not allow ${scope}.`);
+      throw new ApiProblem(
+        403,
+        "FORBIDDEN",
+        `This caller's scopes (${key.scopes.join(", ") || "none"}) do not allow ${scope}.`,
+      );
     const bucket = buckets.get(key.id) ?? { tokens: rate * 2, at: now() };
     bucket.tokens = Math.min(rate * 2, bucket.tokens + ((now() - bucket.at) / 1000) * rate);
     bucket.at = now();
@@ -194,8 +217,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     bucket.tokens -= 1;
     buckets.set(key.id, bucket);
-    request.apiKey = key;
+    request.caller = key;
   };
+
+  async function identify(presented: string): Promise<Caller> {
+    if (presented.startsWith("lbk_") || entra === undefined || !looksLikeJwt(presented)) {
+      const key = await options.apiStore.verify(presented);
+      if (key === undefined)
+        throw new ApiProblem(401, "UNAUTHENTICATED", "The API key is not valid or was revoked.");
+      return callerOfKey(key);
+    }
+    const { caller, reason } = await entra(presented);
+    if (caller === undefined) {
+      // The reason (expired, wrong audience, bad signature…) goes to the log, never the token itself.
+      options.logger?.warn({ reason }, "Entra ID token refused");
+      throw new ApiProblem(401, "UNAUTHENTICATED", "The bearer token is not valid for this API.");
+    }
+    return { ...caller, actor: caller.id, companies: null };
+  }
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
@@ -231,7 +270,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     body: Buffer,
     run: () => Promise<{ status: number; payload: unknown }>,
   ) {
-    const key = request.apiKey as ApiKey;
+    const key = request.caller as Caller;
     const idempotencyKey = request.headers["idempotency-key"];
     const fingerprint = createHash("sha256").update(request.url).update("\n").update(body).digest("hex");
     if (typeof idempotencyKey === "string") {
@@ -288,8 +327,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return submit(
         "request.json",
         text.startsWith("[") ? text : `[${text}]`,
-        request.apiKey as ApiKey,
-        `api:${(request.apiKey as ApiKey).id}`,
+        request.caller as Caller,
+        `api:${(request.caller as Caller).id}`,
       );
     });
   });
@@ -311,7 +350,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const name = (query.name ?? `upload.${extension}`).replace(/[^\w.-]/g, "_").slice(0, 120);
     const named = name.toLowerCase().endsWith(`.${extension}`) ? name : `${name}.${extension}`;
     return idempotent(request, reply, body, () =>
-      submit(named, body, request.apiKey as ApiKey, `api:${(request.apiKey as ApiKey).id}:${named}`),
+      submit(named, body, request.caller as Caller, `api:${(request.caller as Caller).id}:${named}`),
     );
   });
 
@@ -319,7 +358,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   async function submit(
     name: string,
     body: string | Buffer,
-    key: ApiKey,
+    key: Caller,
     source: string,
   ): Promise<{ status: number; payload: unknown }> {
     const journals: Journal[] = [];
@@ -373,7 +412,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   app.get("/v1/journals", { preHandler: authenticate("read") }, async (request) => {
-    const key = request.apiKey as ApiKey;
+    const key = request.caller as Caller;
     const query = request.query as Record<string, string | undefined>;
     if (query.state !== undefined && !STATES.includes(query.state as (typeof STATES)[number])) {
       throw new ApiProblem(400, "BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
@@ -418,7 +457,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const owned = async (request: FastifyRequest): Promise<StoredJournal> => {
-    const key = request.apiKey as ApiKey;
+    const key = request.caller as Caller;
     const journalKey = (request.params as { key: string }).key;
     const journal = await options.store.get(journalKey);
     // Another company's journal answers exactly like a missing one: its existence is not told.
@@ -444,7 +483,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "NOT_DEAD",
         `Journal ${journal.key} is ${journal.state}; only dead journals are redriven.`,
       );
-    const actor = `key:${(request.apiKey as ApiKey).id}`;
+    const actor = (request.caller as Caller).actor;
     await options.store.redrive([journal.key], actor, now());
     await options.apiStore.audit(actor, "redrive", journal.key, { from: journal.lastErrorCode }, now());
     return reply.status(202).send({ key: journal.key, state: "ready" });

@@ -19,7 +19,8 @@ export const OPENAPI = {
       apiKey: {
         type: "http",
         scheme: "bearer",
-        description: "An API key (lbk_…) from `ledger-bridge keys create`.",
+        description:
+          "An API key (lbk_…) from `ledger-bridge keys create`, or — when LEDGER_BRIDGE_API_AUDIENCE is set — an Entra ID access token for ledger-bridge's app registration with the app role LedgerBridge.Submit, LedgerBridge.Read or LedgerBridge.Admin.",
       },
     },
     schemas: {

@@ -39,12 +39,30 @@ export async function runServe(
   const apiStore = new ApiStore((runtime.store as SqlOutboxStore).database);
   const environment = runtime.config.environment as NonNullable<typeof runtime.config.environment>;
   let tokens: ReturnType<typeof tokenProvider> | undefined;
+  const { config } = runtime;
+  const entra =
+    config.apiAudiences === undefined
+      ? undefined
+      : {
+          authorityHost: config.auth.credential.authorityHost ?? "https://login.microsoftonline.com",
+          tenantId: config.apiTenantId ?? config.auth.credential.tenantId ?? "",
+          audiences: config.apiAudiences,
+          ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
+        };
+  if (entra !== undefined && !/^[0-9a-f-]{36}$/i.test(entra.tenantId)) {
+    await runtime.close();
+    throw new UsageError(
+      "USAGE",
+      "LEDGER_BRIDGE_API_AUDIENCE is set: set LEDGER_BRIDGE_API_TENANT_ID (or AZURE_TENANT_ID) to the tenant id whose tokens to accept.",
+    );
+  }
   const app = await buildApp({
     store: runtime.store,
     apiStore,
     client: runtime.client,
     logger: runtime.logger.child({ component: "api" }),
     post: flags.post !== false,
+    ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({
         config: runtime.config,
@@ -67,6 +85,9 @@ export async function runServe(
       `${style.bold("ledger-bridge serve")} is listening on ${address} (delivery worker: ${engine === undefined ? "off" : "on"}; store: ${runtime.config.store.replace(/\/\/[^@/]*@/, "//***@")}).\n` +
         `  API description   ${address}/openapi.json\n` +
         `  Health            ${address}/healthz, ${address}/readyz\n` +
+        (entra === undefined
+          ? ""
+          : `  Entra ID tokens   accepted for ${entra.audiences.join(", ")} from tenant ${entra.tenantId}\n`) +
         (keys.some((key) => key.revokedAt === null)
           ? ""
           : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
