@@ -1,15 +1,4 @@
-/**
- * bench:deliver — 10,000 journals of 4 lines through ledger-bridge into the emulator, under a stated
- * latency model: 100 ms per request plus 2 ms per operation, and at most 8 requests in flight before
- * F&O answers 429. Then the same for a naive client written the way the original report works (a
- * token per request, a CSRF fetch before every write, one POST per header and per line, sequential) on
- * a 200-journal sample. Prints journals/s, requests, 429s, token requests and peak RSS for both, the
- * ratio, and ledger-bridge's operations/s as a fraction of what the latency model allows.
- *
- * Usage: npm run bench:deliver [-- --journals N --naive N]
- */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +8,10 @@ import type { Journal } from "../src/core/journal.js";
 import { D365Client } from "../src/d365/client.js";
 import { DeliveryEngine } from "../src/delivery/engine.js";
 import { enqueueJournals } from "../src/delivery/enqueue.js";
-import { EmulatorAdmin } from "../src/emulator/admin/client.js";
+import type { EmulatorAdmin } from "../src/emulator/admin/client.js";
 import { readJournalText } from "../src/ingest/source.js";
 import { openStore } from "../src/outbox/open.js";
+import { type EmulatorInfo, startEmulatorProcess } from "./emulator-process.js";
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(name);
@@ -34,51 +24,6 @@ const IN_FLIGHT = 8;
 // More rounds than connections: a round doing local work (records, parsing) leaves its slot to another.
 const ROUNDS = arg("--rounds", 12);
 const BATCH = arg("--batch", 250);
-
-interface EmulatorInfo {
-  d365Url: string;
-  authorityHost: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  caCertPath: string;
-  adminKey: string;
-}
-
-/** The emulator runs in its own process, so this process's RSS is the client's. */
-async function startEmulatorProcess(): Promise<{
-  info: EmulatorInfo;
-  admin: EmulatorAdmin;
-  ca: string;
-  stop: () => void;
-}> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"),
-      "emulator",
-      "--json",
-    ],
-    {
-      env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const line = await new Promise<string>((resolve) => {
-    let text = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
-    });
-  });
-  const info = JSON.parse(line) as EmulatorInfo;
-  const ca = readFileSync(info.caCertPath, "utf8");
-  const admin = new EmulatorAdmin(info.d365Url, info.adminKey, ca);
-  await admin.configure({ latency: LATENCY, maxConcurrentRequests: IN_FLIGHT, retryAfterSeconds: 1 });
-  return { info, admin, ca, stop: () => child.kill("SIGTERM") };
-}
 
 async function generate(count: number, prefix: string): Promise<Journal[]> {
   const rows = [
@@ -202,7 +147,7 @@ async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promi
   }
 }
 
-const emulator = await startEmulatorProcess();
+const emulator = await startEmulatorProcess({ latency: LATENCY, maxConcurrentRequests: IN_FLIGHT });
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 try {
   const journals = await generate(JOURNALS, "bench");

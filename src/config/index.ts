@@ -40,6 +40,8 @@ export interface BridgeConfig {
   readonly postWaitMs: number;
   /** Entra ID tokens accepted by `serve` besides API keys: the audiences of ledger-bridge's own app registration. */
   readonly apiAudiences?: readonly string[];
+  /** Requests per second each API caller may make to `serve` (bursts of twice as many). */
+  readonly apiRateLimit: number;
   /** The tenant whose tokens `serve` accepts (default: the credential's tenant). */
   readonly apiTenantId?: string;
   readonly warnings: readonly string[];
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
     postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
     ...(cacheKey === undefined ? {} : { cacheKey }),
+    apiRateLimit: integer(env, "LEDGER_BRIDGE_API_RATE_LIMIT", 50, 1, 100_000),
     ...(apiAudiences === undefined ? {} : { apiAudiences }),
     ...(apiTenantId === undefined ? {} : { apiTenantId }),
     warnings,

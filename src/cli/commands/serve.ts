@@ -62,6 +62,7 @@ export async function runServe(
     client: runtime.client,
     logger: runtime.logger.child({ component: "api" }),
     post: flags.post !== false,
+    rateLimit: config.apiRateLimit,
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({

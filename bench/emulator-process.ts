@@ -1,0 +1,55 @@
+/**
+ * The emulator in its own process for the benchmarks, so the measured process's CPU and memory are
+ * ledger-bridge's alone (as with a real, remote F&O).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EmulatorAdmin } from "../src/emulator/admin/client.js";
+
+export interface EmulatorInfo {
+  d365Url: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  caCertPath: string;
+  adminKey: string;
+}
+
+export async function startEmulatorProcess(model: {
+  latency: { perRequestMs: number; perOperationMs: number };
+  maxConcurrentRequests: number;
+}): Promise<{ info: EmulatorInfo; admin: EmulatorAdmin; ca: string; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"),
+      "emulator",
+      "--json",
+    ],
+    {
+      env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const line = await new Promise<string>((resolve) => {
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
+    });
+  });
+  const info = JSON.parse(line) as EmulatorInfo;
+  const ca = readFileSync(info.caCertPath, "utf8");
+  const admin = new EmulatorAdmin(info.d365Url, info.adminKey, ca);
+  await admin.configure({
+    latency: model.latency,
+    maxConcurrentRequests: model.maxConcurrentRequests,
+    retryAfterSeconds: 1,
+  });
+  return { info, admin, ca, stop: () => child.kill("SIGTERM") };
+}
