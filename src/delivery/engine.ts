@@ -64,7 +64,17 @@ export type Failpoint =
   | "after-post-sent";
 
 export type EngineEvent =
-  | { readonly type: "settled"; readonly key: string; readonly state: string; readonly lines: number }
+  | {
+      readonly type: "settled";
+      readonly key: string;
+      readonly state: string;
+      readonly lines: number;
+      /** Whether the journal is to be posted (lines_created is then not its last state). */
+      readonly post: boolean;
+      /** When the journal entered the outbox and when this step was recorded (ms): delivery latency. */
+      readonly createdAt: number;
+      readonly at: number;
+    }
   | { readonly type: "reconciled"; readonly key: string; readonly found: string };
 
 interface Settlement {
@@ -594,6 +604,9 @@ export class DeliveryEngine {
         key: item.claim.key,
         state: changes.state,
         lines: item.journal.lines.length,
+        post: item.claim.post,
+        createdAt: item.claim.createdAt,
+        at: this.clock.now(),
       });
     else
       this.options.logger?.warn(

@@ -17,6 +17,7 @@ import { readJournalText } from "../ingest/source.js";
 import { STATES } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
 import type { ApiKey, ApiStore, Scope } from "./api-store.js";
+import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { type EntraApiAuthOptions, entraVerifier, looksLikeJwt } from "./entra-auth.js";
 import { OPENAPI } from "./openapi.js";
 
@@ -33,6 +34,8 @@ export interface AppOptions {
   /** Whether journals submitted through the API are posted after delivery. */
   readonly post?: boolean;
   readonly now?: () => number;
+  /** Delivery latency, when a worker runs in this process. */
+  readonly delivery?: DeliveryMetrics;
   /** Accept Entra ID bearer tokens too (app roles LedgerBridge.Submit/Read/Admin). */
   readonly entra?: EntraApiAuthOptions;
 }
@@ -521,6 +524,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         `ledger_bridge_in_doubt_total ${metrics.inDoubt}`,
       );
     }
+    if (options.delivery !== undefined) lines.push(...options.delivery.lines());
     return reply.header("content-type", "text/plain; version=0.0.4").send(`${lines.join("\n")}\n`);
   });
 

@@ -93,6 +93,14 @@ describe("ledger-bridge serve and keys", () => {
       JSON.stringify(detail.trail),
     );
     assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${url}/metrics`, { headers })).text();
+    assert.match(metrics, /^ledger_bridge_delivery_seconds_count\{state="posted"\} 2$/m);
+    assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="\+Inf"\} 2$/m);
+    assert.doesNotMatch(
+      metrics,
+      /delivery_seconds_count\{state="lines_created"\}/,
+      "a step on the way is not a delivery",
+    );
     stop(undefined);
     for (let poll = 0; poll < 100 && exitCode === undefined; poll++)
       await new Promise((resolve) => setTimeout(resolve, 50));

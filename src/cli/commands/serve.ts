@@ -6,6 +6,7 @@ import { runDoctor } from "../../doctor/doctor.js";
 import type { SqlOutboxStore } from "../../outbox/sql.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
+import { DeliveryMetrics } from "../../server/delivery-metrics.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { openRuntime } from "../runtime.js";
 
@@ -56,6 +57,7 @@ export async function runServe(
       "LEDGER_BRIDGE_API_AUDIENCE is set: set LEDGER_BRIDGE_API_TENANT_ID (or AZURE_TENANT_ID) to the tenant id whose tokens to accept.",
     );
   }
+  const delivery = new DeliveryMetrics();
   const app = await buildApp({
     store: runtime.store,
     apiStore,
@@ -63,6 +65,7 @@ export async function runServe(
     logger: runtime.logger.child({ component: "api" }),
     post: flags.post !== false,
     rateLimit: config.apiRateLimit,
+    delivery,
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({
@@ -76,7 +79,7 @@ export async function runServe(
         writeProbe: false,
       }),
   });
-  const engine = flags.worker === false ? undefined : runtime.engine();
+  const engine = flags.worker === false ? undefined : runtime.engine(delivery.observe);
   const working = engine?.run();
   try {
     const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
