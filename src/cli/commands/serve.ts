@@ -97,6 +97,10 @@ export async function runServe(
           : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
         "Stop it with Ctrl+C (journals in flight are finished first).\n",
     );
+    if (!/^(127\.|localhost$|::1$)/.test(flags.host ?? "127.0.0.1"))
+      io.stderr.write(
+        `warning: listening on ${flags.host} without TLS: API keys and tokens cross the network in clear text unless a TLS-terminating proxy is in front.\n`,
+      );
     onListening?.({ url: address, app });
     await stop;
     io.stderr.write("stopping: no new requests; finishing the journals in flight…\n");

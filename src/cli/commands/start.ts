@@ -30,7 +30,8 @@ export async function runStart(io: CliIo): Promise<number> {
   );
   io.stdout.write(
     "\nNext: `npx ledger-bridge validate <files...>` to check your own files, `npx ledger-bridge post <files...> --post` to deliver them,\n" +
-      "`npx ledger-bridge status <key>` for a journal's trail, `npx ledger-bridge reconcile` to compare the outbox with F&O.\n",
+      "`npx ledger-bridge status <key>` for a journal's trail, `npx ledger-bridge reconcile` to compare the outbox with F&O,\n" +
+      "`npx ledger-bridge serve` for the HTTP API (docs/http-api.md).\n",
   );
   return code;
 }
