@@ -190,4 +190,18 @@ export class ApiStore {
       [client, key],
     );
   }
+
+  /**
+   * Forgets answers older than `keepMs` (clients retry within minutes, not days), and first requests
+   * still marked in flight after `inFlightMs` — their process died, and the key must not answer 409
+   * forever. Returns how many records went.
+   */
+  async purgeIdempotent(now: number, keepMs = 24 * 3_600_000, inFlightMs = 5 * 60_000): Promise<number> {
+    const rows = await runSql(
+      this.db,
+      "DELETE FROM idempotency_keys WHERE created_at < $1 OR (status IS NULL AND created_at < $2) RETURNING client",
+      [now - keepMs, now - inFlightMs],
+    );
+    return rows.length;
+  }
 }

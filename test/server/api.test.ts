@@ -175,6 +175,38 @@ describe("HTTP API: Idempotency-Key (IETF draft)", () => {
     );
   });
 
+  it("forgets day-old answers and releases in-flight markers of a dead process, keeping fresh ones", async () => {
+    const now = Date.parse("2026-12-01T12:00:00Z");
+    const hour = 3_600_000;
+    assert.equal(await apiStore.beginIdempotent("sweep", "old", "f1", now - 25 * hour), undefined);
+    await apiStore.finishIdempotent("sweep", "old", 202, "{}");
+    assert.equal(await apiStore.beginIdempotent("sweep", "stuck", "f2", now - 10 * 60_000), undefined);
+    assert.equal(await apiStore.beginIdempotent("sweep", "fresh", "f3", now - 60_000), undefined);
+    await apiStore.finishIdempotent("sweep", "fresh", 202, "{}");
+    assert.equal(await apiStore.beginIdempotent("sweep", "running", "f4", now - 60_000), undefined);
+    assert.ok((await apiStore.purgeIdempotent(now)) >= 2);
+    assert.equal(
+      await apiStore.beginIdempotent("sweep", "old", "f1", now),
+      undefined,
+      "old answer forgotten",
+    );
+    assert.equal(
+      await apiStore.beginIdempotent("sweep", "stuck", "f2", now),
+      undefined,
+      "stuck marker released",
+    );
+    assert.equal(
+      (await apiStore.beginIdempotent("sweep", "fresh", "f3", now))?.status,
+      202,
+      "fresh answer kept",
+    );
+    assert.equal(
+      (await apiStore.beginIdempotent("sweep", "running", "f4", now))?.status,
+      null,
+      "still in flight",
+    );
+  });
+
   it("lets a client retry a fixed body after a validation failure under the same key", async () => {
     const bad = { ...journal("idem-fix"), company: "toolong" };
     assert.equal((await submit(bad, keys.submit, { "idempotency-key": "req-fix" })).statusCode, 400);

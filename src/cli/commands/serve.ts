@@ -80,6 +80,15 @@ export async function runServe(
       }),
   });
   const engine = flags.worker === false ? undefined : runtime.engine(delivery.observe);
+  // Idempotency records: kept a day, stale in-flight markers released (every instance may sweep).
+  const sweep = () =>
+    apiStore.purgeIdempotent(Date.now()).catch((error: unknown) => {
+      runtime.logger.warn({ err: String(error) }, "idempotency sweep failed");
+      return 0;
+    });
+  await sweep();
+  const sweeper = setInterval(sweep, 10 * 60_000);
+  sweeper.unref();
   const working = engine?.run();
   try {
     const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
@@ -105,6 +114,7 @@ export async function runServe(
     await stop;
     io.stderr.write("stopping: no new requests; finishing the journals in flight…\n");
   } finally {
+    clearInterval(sweeper);
     await app.close();
     engine?.stop();
     await working;
