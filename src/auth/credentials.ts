@@ -5,7 +5,6 @@
  * turning TLS checks off.
  */
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import {
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -15,6 +14,7 @@ import {
   type TokenCredential,
   WorkloadIdentityCredential,
 } from "@azure/identity";
+import { withSystemRoots } from "../common/https.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { TokenProvider } from "./token-provider.js";
 
@@ -68,9 +68,7 @@ function commonOptions(config: CredentialConfig) {
     // Off the public cloud, the libraries would otherwise ask login.microsoftonline.com whether the
     // authority is genuine: 7 s of retries, then failure, on a closed network.
     ...(isPublic ? {} : { disableInstanceDiscovery: true }),
-    ...(config.caCertPem === undefined
-      ? {}
-      : { tlsOptions: { ca: [...rootCertificates, config.caCertPem] } }),
+    ...(config.caCertPem === undefined ? {} : { tlsOptions: { ca: withSystemRoots(config.caCertPem) } }),
   };
 }
 

@@ -6,9 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { dirname } from "node:path";
-import { rootCertificates } from "node:tls";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import {
   type ICachePlugin,
@@ -18,6 +16,7 @@ import {
   PublicClientApplication,
   type TokenCacheContext,
 } from "@azure/msal-node";
+import { httpsText } from "../common/https.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { AuthError, toAuthError } from "./errors.js";
 
@@ -95,43 +94,29 @@ function networkClient(caCertPem: string | undefined): INetworkModule {
     method: "GET" | "POST",
     options?: NetworkRequestOptions,
   ): Promise<NetworkResponse<T>> =>
-    new Promise((resolve, reject) => {
-      const body = options?.body ?? "";
-      const req = request(
-        url,
-        {
-          method,
-          ...(caCertPem === undefined ? {} : { ca: [...rootCertificates, caCertPem] }),
-          headers: {
-            ...options?.headers,
-            ...(method === "POST"
-              ? {
-                  "content-type": "application/x-www-form-urlencoded;charset=utf-8",
-                  "content-length": Buffer.byteLength(body),
-                }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = text;
+    httpsText(url, {
+      method,
+      caCertPem,
+      // MSAL sets its own expectations of time; no extra timeout here.
+      timeoutMs: 0,
+      headers: {
+        ...options?.headers,
+        ...(method === "POST"
+          ? {
+              "content-type": "application/x-www-form-urlencoded;charset=utf-8",
+              "content-length": Buffer.byteLength(options?.body ?? ""),
             }
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(res.headers))
-              if (value !== undefined) headers[name] = String(value);
-            resolve({ status: res.statusCode ?? 0, headers, body: parsed as T });
-          });
-        },
-      );
-      req.on("error", reject);
-      req.end(method === "POST" ? body : undefined);
+          : {}),
+      },
+      ...(method === "POST" ? { body: options?.body ?? "" } : {}),
+    }).then((answer) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(answer.text);
+      } catch {
+        parsed = answer.text;
+      }
+      return { status: answer.status, headers: answer.headers, body: parsed as T };
     });
   return {
     sendGetRequestAsync: (url, options) => send(url, "GET", options),

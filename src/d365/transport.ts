@@ -4,7 +4,8 @@
  * was written (refused connection, DNS, TLS) provably changed nothing; any later failure may have.
  */
 import { Agent, request as httpsRequest } from "node:https";
-import { createSecureContext, rootCertificates, type TLSSocket } from "node:tls";
+import { createSecureContext, type TLSSocket } from "node:tls";
+import { withSystemRoots } from "../common/https.js";
 
 export interface HttpRequest {
   readonly method: string;
@@ -142,9 +143,4 @@ export class HttpsTransport {
   close(): void {
     this.agent.destroy();
   }
-}
-
-/** Node replaces its roots with `ca`; trusting an extra CA must keep the public ones too. */
-function withSystemRoots(ca: string): string[] {
-  return [...rootCertificates, ca];
 }

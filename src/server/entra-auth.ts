@@ -4,9 +4,8 @@
  * (so `alg: none` and HMAC tricks fail), signature against the tenant's published keys, issuer (v1 or v2
  * form of the configured tenant), audience, `tid`, lifetime; scopes come from app roles.
  */
-import { request } from "node:https";
-import { rootCertificates } from "node:tls";
 import { createRemoteJWKSet, customFetch, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { httpsText } from "../common/https.js";
 import type { Scope } from "./api-store.js";
 
 export interface EntraApiAuthOptions {
@@ -32,34 +31,12 @@ export interface EntraCaller {
   readonly scopes: readonly Scope[];
 }
 
-/** GET over HTTPS trusting the extra CA too (the emulator's, or a corporate proxy's). */
+/** jose's fetch, over the shared HTTPS helper so the configured extra CA is trusted too. */
 function fetchWithCa(caCertPem: string | undefined) {
-  return (url: string) =>
-    new Promise<Response>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: "GET",
-          timeout: 10_000,
-          ...(caCertPem === undefined ? {} : { ca: [...rootCertificates, caCertPem] }),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () =>
-            resolve(
-              new Response(Buffer.concat(chunks), {
-                status: res.statusCode ?? 500,
-                headers: { "content-type": String(res.headers["content-type"] ?? "application/json") },
-              }),
-            ),
-          );
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", reject);
-      req.end();
-    });
+  return async (url: string) => {
+    const answer = await httpsText(url, { caCertPem });
+    return new Response(answer.text, { status: answer.status, headers: answer.headers });
+  };
 }
 
 export function looksLikeJwt(presented: string): boolean {
