@@ -1,3 +1,4 @@
+import { UsageError } from "../core/errors/bridge-error.js";
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -28,4 +29,12 @@ export function styleFor(io: CliIo): Style {
     green: wrap(32, 39),
     dim: wrap(2, 22),
   };
+}
+
+/** A whole-number flag from 0 to `max`, or a usage error naming the flag. */
+export function wholeNumber(flag: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > max)
+    throw new UsageError("USAGE", `${flag} must be a whole number from 0 to ${max}.`);
+  return Number(value);
 }

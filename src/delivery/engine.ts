@@ -25,7 +25,7 @@ import { D365Error, isInDoubt } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import { and, eq, startsWith } from "../d365/query.js";
 import { flatPayload, headerPayload, type JournalTarget, linePayload } from "../d365/targets.js";
-import { isDelivered } from "../outbox/states.js";
+import { isDelivered, type JournalState } from "../outbox/states.js";
 import type { JournalChanges, OutboxStore, PostedVoucher, StoredJournal } from "../outbox/store.js";
 import { carriesMarker, fromPayload, headerDescription } from "./journal-record.js";
 
@@ -67,7 +67,7 @@ export type EngineEvent =
   | {
       readonly type: "settled";
       readonly key: string;
-      readonly state: string;
+      readonly state: JournalState;
       readonly lines: number;
       /** Whether the journal is to be posted (lines_created is then not its last state). */
       readonly post: boolean;

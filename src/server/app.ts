@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from "pino";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from "../core/errors/codes.js";
-import type { Issue } from "../core/errors/issue.js";
+import { type Issue, issueJson } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
 import { enqueueJournals } from "../delivery/enqueue.js";
@@ -131,16 +131,6 @@ function explained(code: string, message: string | null) {
           fix: codeSpec(known).fix,
           help: troubleshootingSection(known) ?? null,
         }),
-  };
-}
-
-function issueView(found: Issue) {
-  return {
-    code: found.code,
-    message: found.message,
-    line: found.line ?? null,
-    column: found.column ?? null,
-    field: found.field ?? null,
   };
 }
 
@@ -380,7 +370,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           error: {
             code: "VALIDATION_FAILED",
             message: "The journals are not valid; nothing was stored.",
-            errors: errors.map(issueView),
+            errors: errors.map(issueJson),
           },
         },
       };

@@ -3,13 +3,14 @@
  * a final state, as a Prometheus histogram per final state. Fed by the delivery engine's events.
  */
 import type { EngineEvent } from "../delivery/engine.js";
+import { isDelivered, type JournalState } from "../outbox/states.js";
 
 /** Seconds: delivery ranges from sub-second (emulator) to hours (throttled or retried). */
 export const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
 
-/** The states a journal stops in: lines_created only when the journal is not to be posted. */
-function isFinal(state: string, post: boolean): boolean {
-  return state === "posted" || state === "dead" || (state === "lines_created" && !post);
+/** Delivered, or given up on: the states a journal stops in. */
+function isFinal(state: JournalState, post: boolean): boolean {
+  return state === "dead" || isDelivered(state, post);
 }
 
 interface Series {

@@ -56,6 +56,7 @@ describe("ledger-bridge serve and keys", () => {
       stop = resolve;
     });
     let serving: Serving | undefined;
+    let exitCode: number | undefined;
     const listening = new Promise<void>((resolve) => {
       void runServe({ port: "0" }, io, stopped, (value) => {
         serving = value;
@@ -64,7 +65,6 @@ describe("ledger-bridge serve and keys", () => {
         exitCode = code;
       });
     });
-    let exitCode: number | undefined;
     await listening;
     const url = (serving as Serving).url;
     assert.match(io.out(), /is listening on http:\/\/127\.0\.0\.1:\d+ \(delivery worker: on/);

@@ -346,7 +346,6 @@ describe("HTTP API: the authorization matrix", () => {
   ];
 
   it("gives no unauthorized success: no key, a wrong key, a revoked key, the wrong scope", async () => {
-    let successes = 0;
     for (const route of routes) {
       const wrongScope = route.scope === "submit" ? keys.read : keys.submit;
       const cases: Array<[string, Record<string, string>, number]> = [
@@ -364,11 +363,9 @@ describe("HTTP API: the authorization matrix", () => {
           ...(route.body ? { payload: route.body } : {}),
         });
         assert.equal(answer.statusCode, status, `${route.method} ${route.url} with ${name}`);
-        if (answer.statusCode < 400) successes++;
         assert.doesNotMatch(answer.body, /\n\s+at /, "no stack trace");
       }
     }
-    assert.equal(successes, 0);
     assert.equal(await store.get("matrix"), undefined);
   });
 

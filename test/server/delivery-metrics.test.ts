@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { JournalState } from "../../src/outbox/states.js";
 import { DeliveryMetrics } from "../../src/server/delivery-metrics.js";
 
-const settled = (state: string, post: boolean, seconds: number) => ({
+const settled = (state: JournalState, post: boolean, seconds: number) => ({
   type: "settled" as const,
   key: `k-${state}-${seconds}`,
   state,

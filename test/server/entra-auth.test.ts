@@ -102,14 +102,11 @@ describe("HTTP API: Entra ID bearer tokens", () => {
       ],
       ["garbage", "not.a.token"],
     ];
-    let successes = 0;
     for (const [name, token] of refused) {
       const answer = await list(token);
       assert.equal(answer.statusCode, 401, name);
       assert.equal(answer.json().error.code, "UNAUTHENTICATED");
       assert.equal(answer.body.includes(token), false, "the token is never echoed");
-      if (answer.statusCode < 400) successes++;
     }
-    assert.equal(successes, 0);
   });
 });

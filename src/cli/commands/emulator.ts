@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { SCENARIOS, type ScenarioName, startEmulator } from "../../emulator/index.js";
-import { type CliIo, EXIT, styleFor } from "../io.js";
+import { type CliIo, EXIT, styleFor, wholeNumber } from "../io.js";
 
 export interface EmulatorFlags {
   readonly port?: string;
@@ -9,13 +9,6 @@ export interface EmulatorFlags {
   readonly latencyMs?: string;
   readonly state?: string;
   readonly json?: boolean;
-}
-
-function wholeNumber(flag: string, value: string | undefined, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) > max)
-    throw new UsageError("USAGE", `${flag} must be a whole number from 0 to ${max}.`);
-  return Number(value);
 }
 
 /**

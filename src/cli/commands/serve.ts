@@ -7,7 +7,7 @@ import type { SqlOutboxStore } from "../../outbox/sql.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
-import { type CliIo, EXIT, styleFor } from "../io.js";
+import { type CliIo, EXIT, styleFor, wholeNumber } from "../io.js";
 import { openRuntime } from "../runtime.js";
 
 export interface ServeFlags {
@@ -33,9 +33,7 @@ export async function runServe(
   stop: Promise<unknown>,
   onListening?: (serving: Serving) => void,
 ): Promise<number> {
-  const port = flags.port === undefined ? 8080 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !/^\d+$/.test(flags.port ?? "0"))
-    throw new UsageError("USAGE", "--port must be a whole number from 0 to 65535.");
+  const port = wholeNumber("--port", flags.port, 65535) ?? 8080;
   const runtime = await openRuntime(io);
   const apiStore = new ApiStore((runtime.store as SqlOutboxStore).database);
   const environment = runtime.config.environment as NonNullable<typeof runtime.config.environment>;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors/bridge-error.js";
-import type { Issue } from "../../core/errors/issue.js";
+import { type Issue, issueJson } from "../../core/errors/issue.js";
 import { formatMoney } from "../../core/money.js";
 import { DEFAULT_MAX_ISSUES, type FileReport, validateFile } from "../../ingest/report.js";
 import { type CliIo, EXIT, type Style, styleFor } from "../io.js";
@@ -8,17 +8,6 @@ import { type CliIo, EXIT, type Style, styleFor } from "../io.js";
 export interface ValidateFlags {
   readonly json?: boolean;
   readonly maxIssues?: string;
-}
-
-function issueJson(found: Issue) {
-  return {
-    code: found.code,
-    message: found.message,
-    line: found.line ?? null,
-    column: found.column ?? null,
-    field: found.field ?? null,
-    ...(found.journalKey === undefined ? {} : { journalKey: found.journalKey }),
-  };
 }
 
 export function reportJson(report: FileReport) {

@@ -28,3 +28,15 @@ export function issue(
   const spec = codeSpec(code);
   return { code, severity: spec.severity, message: `${detail} ${spec.fix}`, ...where };
 }
+
+/** An issue as JSON (`validate --json`, the API's 400 answers): location keys always present, null when unknown. */
+export function issueJson(found: Issue) {
+  return {
+    code: found.code,
+    message: found.message,
+    line: found.line ?? null,
+    column: found.column ?? null,
+    field: found.field ?? null,
+    ...(found.journalKey === undefined ? {} : { journalKey: found.journalKey }),
+  };
+}
