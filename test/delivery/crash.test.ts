@@ -43,7 +43,7 @@ function post(
   emulator: RunningEmulator,
   store: TestStore["location"],
   file: string,
-  options: { killAfterMs?: number; failpoint?: string; leaseMs?: number } = {},
+  options: { killAfterMs?: number; failpoint?: string; leaseMs?: number; concurrency?: number } = {},
 ): Promise<Run> {
   const child = spawn(
     process.execPath,
@@ -67,6 +67,9 @@ function post(
         LEDGER_BRIDGE_FAILPOINT: options.failpoint ?? "",
         // A short lease: the restarted process takes over a killed one's journals quickly.
         LEDGER_BRIDGE_LEASE_MS: String(options.leaseMs ?? 1500),
+        ...(options.concurrency === undefined
+          ? {}
+          : { LEDGER_BRIDGE_CONCURRENCY: String(options.concurrency) }),
         LEDGER_BRIDGE_CONFIG: join(ROOT, "test", "fixtures", "crash-config.json"),
       },
     },
@@ -183,9 +186,12 @@ describe("two bridge processes on one PostgreSQL store", async () => {
       const file = journalFile(2000, "pair");
       // Live workers with the default lease. A 1.5 s lease can lapse under load while a worker's
       // request is in flight; the other worker may then re-send it (a known gap, see docs/reliability.md).
+      // One connection each: 2 rounds of 250 claimed at a time, so neither can hold all 2,000 and both
+      // share the work by claiming, not by taking over lapsed leases.
+      const shared = { leaseMs: 60_000, concurrency: 1 };
       const [one, two] = await Promise.all([
-        post(emulator, store.location, file, { leaseMs: 60_000 }),
-        post(emulator, store.location, file, { leaseMs: 60_000 }),
+        post(emulator, store.location, file, shared),
+        post(emulator, store.location, file, shared),
       ]);
       assert.deepEqual([one.code, two.code], [0, 0]);
       await assertExactlyOnce(emulator, "pair", 2000);
