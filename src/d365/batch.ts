@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { PlainJson } from "../common/json.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
-import { type D365Client, jsonBody, readJson } from "./client.js";
+import { type D365Client, jsonBody, readJson, type WriteOptions } from "./client.js";
 import { D365Error, type D365ErrorDetails, parseInfolog } from "./errors.js";
 
 export const MAX_BATCH_OPERATIONS = 5000;
@@ -208,14 +208,14 @@ export function parseBatchResponse(
 export async function sendBatch(
   client: D365Client,
   changesets: readonly Changeset[],
-  signal?: AbortSignal,
+  options: WriteOptions = {},
 ): Promise<ChangesetResult[]> {
   const { boundary, body, contentIds } = buildBatch(changesets, client.url);
   const response = await client.request({
     method: "POST",
     path: "/data/$batch",
     rawBody: { contentType: `multipart/mixed; boundary=${boundary}`, bytes: body },
-    ...(signal ? { signal } : {}),
+    ...options,
   });
   const contentType = String(response.headers["content-type"] ?? "");
   return parseBatchResponse(contentType, response.body, contentIds, {

@@ -93,9 +93,18 @@ export interface D365Request {
   readonly rawBody?: { readonly contentType: string; readonly bytes: Buffer };
   readonly headers?: Record<string, string>;
   readonly signal?: AbortSignal;
+  /**
+   * Asked before every attempt to send: false keeps the bytes home and fails the request, not sent,
+   * with DELIVERY_LEASE_EXPIRED. The delivery engine answers whether the lease it last confirmed is
+   * still running, so no write leaves a worker that may no longer own the journal.
+   */
+  readonly mayStillSend?: () => boolean;
   /** Kept across retries; generated when absent. */
   readonly requestId?: string;
 }
+
+/** What a caller of a write may add: cancellation, and the window in which its bytes may leave. */
+export type WriteOptions = Pick<D365Request, "signal" | "mayStillSend">;
 
 export interface D365Response {
   readonly status: number;
@@ -169,7 +178,8 @@ export class D365Client {
   private readonly clock: Clock;
   private readonly sleep: Sleep;
   private readonly random: () => number;
-  private readonly timeoutMs: number;
+  /** The longest a request may be in flight (ms): after it, its answer is given up for lost. */
+  readonly timeoutMs: number;
   private readonly csrf: CsrfMode;
   readonly metrics: ClientMetrics = {
     responses: new Map(),
@@ -269,16 +279,23 @@ export class D365Client {
       const started = this.clock.now();
       let response: HttpResponse;
       try {
-        response = await this.limiter.run(() =>
-          this.transport.send({
+        response = await this.limiter.run(() => {
+          if (request.mayStillSend !== undefined && !request.mayStillSend()) {
+            throw new D365Error(
+              "DELIVERY_LEASE_EXPIRED",
+              `${request.method} ${base.url} was not sent: the lease on the journal may have run out.`,
+              base,
+            );
+          }
+          return this.transport.send({
             method: request.method,
             url,
             headers,
             ...(body === undefined ? {} : { body }),
             timeoutMs: this.timeoutMs,
             ...(request.signal === undefined ? {} : { signal: request.signal }),
-          }),
-        );
+          });
+        });
       } catch (error) {
         if (!(error instanceof TransportFailure)) throw error;
         const failure = error;

@@ -1,6 +1,6 @@
 /** Entity operations over the client: query with paging, read by key, create, update, delete. */
 import { JsonNumberText, type PlainJson } from "../common/json.js";
-import { type D365Client, readJson } from "./client.js";
+import { type D365Client, readJson, type WriteOptions } from "./client.js";
 import { D365Error } from "./errors.js";
 import { collectionPath, entityPath, type ODataValue, type QueryOptions, rebaseNextLink } from "./query.js";
 
@@ -72,12 +72,16 @@ export class Entities {
   }
 
   /** POST; returns the created entity (with server-assigned keys such as JournalBatchNumber). */
-  async create(entitySet: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Entity> {
+  async create(
+    entitySet: string,
+    body: Record<string, unknown>,
+    options: WriteOptions = {},
+  ): Promise<Entity> {
     const response = await this.client.request({
       method: "POST",
       path: collectionPath(entitySet),
       body,
-      ...(signal ? { signal } : {}),
+      ...options,
     });
     return asEntity(readJson(response.body), `POST ${entitySet}`, this.client);
   }

@@ -2,8 +2,7 @@
  * The call to the journal posting service (contract: docs/posting-service.md). F&O has no standard
  * OData action that posts a journal; customers expose the standard posting class as a JSON service.
  */
-import type { D365Client } from "./client.js";
-import { readJson } from "./client.js";
+import { type D365Client, readJson, type WriteOptions } from "./client.js";
 import { D365Error } from "./errors.js";
 
 export const DEFAULT_POSTING_PATH = "/api/services/LedgerBridgeServices/JournalPostingService/post";
@@ -20,13 +19,14 @@ export async function postJournal(
   client: D365Client,
   company: string,
   journalBatchNumber: string,
-  options: { path?: string; signal?: AbortSignal } = {},
+  options: WriteOptions & { path?: string } = {},
 ): Promise<PostedVoucher[]> {
+  const { path, ...write } = options;
   const response = await client.request({
     method: "POST",
-    path: options.path ?? DEFAULT_POSTING_PATH,
+    path: path ?? DEFAULT_POSTING_PATH,
     body: { dataAreaId: company, journalBatchNumber },
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...write,
   });
   const body = readJson(response.body) as Record<string, unknown> | undefined;
   const vouchers = body?.Vouchers;

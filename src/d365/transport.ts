@@ -75,9 +75,11 @@ export class HttpsTransport {
       let written = false;
       let connected = false;
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const fail = (error: NodeJS.ErrnoException, kindOverride?: FailureKind) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         const code = error.code;
         const kind: FailureKind =
           kindOverride ??
@@ -109,11 +111,14 @@ export class HttpsTransport {
         else tls.once("secureConnect", () => (connected = true));
       });
       req.on("finish", () => (written = true));
-      req.setTimeout(request.timeoutMs, () => {
+      // A deadline for the whole exchange, not an idle timer: a write's longest possible time in
+      // flight bounds how long a lapsed lease must wait before another worker may take the journal.
+      timer = setTimeout(() => {
         req.destroy(
           Object.assign(new Error(`no answer within ${request.timeoutMs} ms`), { code: "ETIMEDOUT" }),
         );
-      });
+      }, request.timeoutMs);
+      timer.unref();
       req.on("error", (error: NodeJS.ErrnoException) => {
         if (error.name === "AbortError") fail(error, "aborted");
         else if (error.code === "ETIMEDOUT") fail(error, "timeout");
@@ -133,6 +138,7 @@ export class HttpsTransport {
             return;
           }
           settled = true;
+          clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });

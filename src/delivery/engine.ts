@@ -19,7 +19,7 @@ import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time
 import { BridgeError, isBridgeError } from "../core/errors/bridge-error.js";
 import type { Journal } from "../core/journal.js";
 import { type Changeset, sendBatch } from "../d365/batch.js";
-import type { D365Client } from "../d365/client.js";
+import type { D365Client, WriteOptions } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
 import { D365Error, isInDoubt } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
@@ -41,7 +41,15 @@ export interface EngineOptions {
   readonly rounds?: number;
   /** Operations per $batch request (default 1,000; F&O allows 5,000). */
   readonly maxBatchOperations?: number;
+  /** How long a claim (or a heartbeat) gives the worker to send writes for its journals (default 120,000). */
   readonly leaseMs?: number;
+  /**
+   * How long past that a journal stays out of other workers' reach: the longest a write sent just
+   * before the lease ended may still be in flight (default: the client's timeout plus a tenth, for
+   * the server's own work after the client gave up and for clocks a little apart). Another
+   * worker reconciles only after any such write has landed or been given up.
+   */
+  readonly writeGraceMs?: number;
   /** Attempts before a journal failing transiently is dead (default 10). */
   readonly maxAttempts?: number;
   readonly clock?: Clock;
@@ -52,7 +60,7 @@ export interface EngineOptions {
   /** Told when `runUntilSettled` waits for journals that are due later or leased elsewhere. */
   readonly onWait?: (waitMs: number, journals: number) => void;
   /** Test hook: called at named points of the protocol (crash tests kill the process there). */
-  readonly failpoint?: (name: Failpoint, key: string) => void;
+  readonly failpoint?: (name: Failpoint, key: string) => void | Promise<void>;
 }
 
 export type Failpoint =
@@ -85,6 +93,8 @@ interface Settlement {
 
 interface Work {
   claim: StoredJournal;
+  /** The end of the lease this worker last confirmed: no write for the journal leaves after it. */
+  sendUntil: number;
   journal: Journal;
   batchNumber: string | null;
   linesDone: boolean;
@@ -104,6 +114,7 @@ export class DeliveryEngine {
   private readonly rounds: number;
   private readonly maxBatchOperations: number;
   private readonly leaseMs: number;
+  private readonly writeGraceMs: number;
   private readonly maxAttempts: number;
   private readonly clock: Clock;
   private readonly sleep: Sleep;
@@ -120,6 +131,7 @@ export class DeliveryEngine {
     this.rounds = options.rounds ?? 12;
     this.maxBatchOperations = options.maxBatchOperations ?? 1000;
     this.leaseMs = options.leaseMs ?? 120_000;
+    this.writeGraceMs = options.writeGraceMs ?? Math.ceil(options.client.timeoutMs * 1.1);
     this.maxAttempts = options.maxAttempts ?? 10;
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? realSleepFn;
@@ -187,39 +199,63 @@ export class DeliveryEngine {
 
   /** Claims one batch of due journals and takes each as far as it goes. */
   async round(): Promise<number> {
-    const claimed = await this.store.claim(this.workerId, this.batchSize, this.leaseMs, this.clock.now());
-    if (claimed.length === 0) return 0;
-    // Keep the leases while the round works: a slow F&O must not hand the journals to another worker.
-    const heartbeat = setInterval(
-      () => {
-        for (const claim of claimed) {
-          void this.store
-            .extendLease(claim.key, claim.attempt, this.workerId, this.clock.now() + this.leaseMs)
-            .catch(() => undefined);
-        }
-      },
-      Math.max(1000, Math.floor(this.leaseMs / 3)),
+    // The store keeps the journals for the lease plus the write grace; this worker sends writes only
+    // within the lease, so a write can still be in flight only while no other worker may claim.
+    const claimedAt = this.clock.now();
+    const claimed = await this.store.claim(
+      this.workerId,
+      this.batchSize,
+      this.leaseMs + this.writeGraceMs,
+      claimedAt,
     );
-    heartbeat.unref();
-    try {
-      return await this.work(claimed);
-    } finally {
-      clearInterval(heartbeat);
-    }
-  }
-
-  private async work(claimed: StoredJournal[]): Promise<number> {
+    if (claimed.length === 0) return 0;
     const work: Work[] = [];
     for (const claim of claimed) {
-      this.options.failpoint?.("after-claim", claim.key);
+      await this.options.failpoint?.("after-claim", claim.key);
       work.push({
         claim,
+        sendUntil: claimedAt + this.leaseMs,
         journal: await fromPayload(claim.payload),
         batchNumber: claim.journalBatchNumber,
         linesDone: claim.linesConfirmedAt !== null,
         done: false,
       });
     }
+    // Keep the leases while the round works: a slow F&O must not hand the journals to another worker.
+    // The send window moves only when the store confirms, from the time the heartbeat was asked.
+    const heartbeat = setInterval(
+      () => {
+        const at = this.clock.now();
+        const open = work.filter((item) => !item.done);
+        void this.store
+          .extendLeases(
+            this.workerId,
+            open.map((item) => item.claim),
+            at + this.leaseMs + this.writeGraceMs,
+          )
+          .then((held) => {
+            for (const item of open)
+              if (held.has(item.claim.key)) item.sendUntil = Math.max(item.sendUntil, at + this.leaseMs);
+          })
+          .catch(() => undefined);
+      },
+      // Three beats a lease: one late or lost answer still leaves the window open.
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
+    heartbeat.unref();
+    try {
+      return await this.work(work);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** A write for a group of journals may leave only while every one of their leases runs. */
+  private withinLease(group: readonly Work[]): WriteOptions {
+    return { mayStillSend: () => group.every((item) => this.clock.now() < item.sendUntil) };
+  }
+
+  private async work(work: Work[]): Promise<number> {
     for (const item of work) {
       if (this.needsReconciliation(item.claim)) await this.guard([item], () => this.reconcile(item));
     }
@@ -229,7 +265,7 @@ export class DeliveryEngine {
     for (const item of work.filter((each) => !each.done && each.linesDone && !each.claim.post)) {
       await this.settle(item, { state: "lines_created" }, {});
     }
-    return claimed.length;
+    return work.length;
   }
 
   /**
@@ -362,8 +398,8 @@ export class DeliveryEngine {
             },
           ],
         }));
-        const results = await sendBatch(this.client, changesets);
-        for (const item of group) this.options.failpoint?.("after-header-sent", item.claim.key);
+        const results = await sendBatch(this.client, changesets, this.withinLease(group));
+        for (const item of group) await this.options.failpoint?.("after-header-sent", item.claim.key);
         // One transaction records the whole batch's outcome: one commit instead of one per journal.
         const records: Settlement[] = [];
         for (const [index, item] of group.entries()) {
@@ -382,7 +418,7 @@ export class DeliveryEngine {
           });
         }
         await this.settleGroup(records);
-        for (const item of group) this.options.failpoint?.("after-header-recorded", item.claim.key);
+        for (const item of group) await this.options.failpoint?.("after-header-recorded", item.claim.key);
       });
     }
   }
@@ -395,8 +431,9 @@ export class DeliveryEngine {
     const created = await this.entities.create(
       this.target.entitySet,
       flatPayload(item.journal, first, undefined, this.target),
+      this.withinLease([item]),
     );
-    this.options.failpoint?.("after-header-sent", item.claim.key);
+    await this.options.failpoint?.("after-header-sent", item.claim.key);
     item.batchNumber = String(created[this.target.fields.journalBatchNumber]);
     await this.settle(
       item,
@@ -446,8 +483,9 @@ export class DeliveryEngine {
             : await sendBatch(
                 this.client,
                 withLines.map((item) => ({ operations: operations.get(item) ?? [] })),
+                this.withinLease(withLines),
               );
-        for (const item of group) this.options.failpoint?.("after-lines-sent", item.claim.key);
+        for (const item of group) await this.options.failpoint?.("after-lines-sent", item.claim.key);
         const records: Settlement[] = [];
         for (const item of group) {
           const index = withLines.indexOf(item);
@@ -469,7 +507,7 @@ export class DeliveryEngine {
           });
         }
         await this.settleGroup(records);
-        for (const item of group) this.options.failpoint?.("after-lines-recorded", item.claim.key);
+        for (const item of group) await this.options.failpoint?.("after-lines-recorded", item.claim.key);
       });
     }
   }
@@ -485,9 +523,10 @@ export class DeliveryEngine {
               item.batchNumber as string,
               {
                 ...(this.options.postingPath === undefined ? {} : { path: this.options.postingPath }),
+                ...this.withinLease([item]),
               },
             );
-            this.options.failpoint?.("after-post-sent", item.claim.key);
+            await this.options.failpoint?.("after-post-sent", item.claim.key);
             await this.settle(item, { state: "posted", postedAt: this.clock.now(), vouchers }, { vouchers });
           } catch (error) {
             // "Already posted" after a lost answer: the ledger has the vouchers.
@@ -524,7 +563,9 @@ export class DeliveryEngine {
 
   /** What a failure means for the journal: wait and retry, in doubt, or dead. */
   private failure(item: Work, error: unknown): { changes: JournalChanges; detail: Record<string, unknown> } {
-    const code = isBridgeError(error) ? error.code : "D365_SERVER_ERROR";
+    // Anything not classified (the store failed, a bug) may have struck after a write was sent: the
+    // journal is in doubt, reconciled before anything is sent again, never dead and never sent blind.
+    const code = isBridgeError(error) ? error.code : "DELIVERY_INTERRUPTED";
     const message = error instanceof Error ? error.message : String(error);
     const detail: Record<string, unknown> = { errorCode: code, error: message };
     if (error instanceof D365Error) {
@@ -535,6 +576,13 @@ export class DeliveryEngine {
     let changes: JournalChanges;
     if (isInDoubt(error)) {
       changes = { state: "in_doubt", lastErrorCode: code, lastError: message, availableAt: this.clock.now() };
+    } else if (!isBridgeError(error) && item.claim.attempt < this.maxAttempts) {
+      changes = {
+        state: "in_doubt",
+        lastErrorCode: code,
+        lastError: message,
+        availableAt: this.clock.now() + this.backoff(item.claim.attempt),
+      };
     } else if (isBridgeError(error) && error.retryable === "yes" && item.claim.attempt < this.maxAttempts) {
       const retryAfter = error instanceof D365Error ? error.details.retryAfterMs : undefined;
       const wait = retryAfter ?? this.backoff(item.claim.attempt);

@@ -302,6 +302,15 @@ export class SqlOutboxStore implements OutboxStore {
   async settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]> {
     if (entries.length === 0) return [];
     return this.db.transaction(async () => {
+      // Lock the rows first, in key order as extendLeases does: two transactions on the same rows then
+      // never wait for each other in a circle (PostgreSQL's deadlock).
+      if (this.db.capabilities.skipLocked && entries.length > 1) {
+        const keys = entries.map((_, index) => `$${index + 1}`).join(", ");
+        await this.run(
+          `SELECT key FROM journals WHERE key IN (${keys}) ORDER BY key FOR UPDATE`,
+          entries.map((entry) => entry.key),
+        );
+      }
       const results: boolean[] = [];
       for (const entry of entries) results.push(await this.settleOne(worker, entry, now));
       return results;
@@ -354,12 +363,27 @@ export class SqlOutboxStore implements OutboxStore {
     return true;
   }
 
-  async extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean> {
+  async extendLeases(
+    worker: string,
+    claims: readonly { key: string; attempt: number }[],
+    leaseUntil: number,
+  ): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    // One statement for a round's journals; the attempt (the fence) is checked on what comes back.
+    const keys = claims.map((_, index) => `$${index + 3}`).join(", ");
+    const lock = this.db.capabilities.skipLocked ? "ORDER BY key FOR UPDATE" : "";
     const updated = await this.run(
-      "UPDATE journals SET lease_until = $1 WHERE key = $2 AND attempt = $3 AND lease_owner = $4 RETURNING key",
-      [leaseUntil, key, attempt, worker],
+      `UPDATE journals SET lease_until = $1
+       WHERE key IN (SELECT key FROM journals WHERE lease_owner = $2 AND key IN (${keys}) ${lock})
+       RETURNING key, attempt`,
+      [leaseUntil, worker, ...claims.map((claim) => claim.key)],
     );
-    return updated.length > 0;
+    const mine = new Map(claims.map((claim) => [claim.key, claim.attempt]));
+    return new Set(
+      updated
+        .filter((record) => mine.get(String(record.key)) === Number(record.attempt))
+        .map((record) => String(record.key)),
+    );
   }
 
   async release(key: string, attempt: number, worker: string, now: number): Promise<boolean> {
@@ -412,8 +436,14 @@ export class SqlOutboxStore implements OutboxStore {
     }));
   }
 
-  async countByState(): Promise<Record<string, number>> {
-    const rows = await this.db.query("SELECT state, COUNT(*) AS n FROM journals GROUP BY state");
+  async countByState(companies?: readonly string[] | null): Promise<Record<string, number>> {
+    const only =
+      companies === undefined || companies === null
+        ? ""
+        : `WHERE company IN (${companies.map((_, index) => `$${index + 1}`).join(", ") || "NULL"})`;
+    const rows = await this.run(`SELECT state, COUNT(*) AS n FROM journals ${only} GROUP BY state`, [
+      ...(companies ?? []),
+    ]);
     return Object.fromEntries(rows.map((record) => [String(record.state), Number(record.n)]));
   }
 

@@ -109,14 +109,19 @@ export interface OutboxStore {
   ): Promise<boolean>;
   /** Several settles in one transaction (one commit, one fsync); a result per entry. */
   settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]>;
-  /** Extends a lease the worker still holds. */
-  extendLease(key: string, attempt: number, worker: string, leaseUntil: number): Promise<boolean>;
+  /** Extends the leases the worker still holds (same key and attempt); returns their keys. */
+  extendLeases(
+    worker: string,
+    claims: readonly { key: string; attempt: number }[],
+    leaseUntil: number,
+  ): Promise<Set<string>>;
   /** Gives a claimed journal back without progress (graceful shutdown). */
   release(key: string, attempt: number, worker: string, now: number): Promise<boolean>;
   get(key: string): Promise<StoredJournal | undefined>;
   list(filter: ListFilter): Promise<StoredJournal[]>;
   events(key: string): Promise<JournalEvent[]>;
-  countByState(): Promise<Record<string, number>>;
+  /** Journals by state; only the companies named, when given (lower-case company ids). */
+  countByState(companies?: readonly string[] | null): Promise<Record<string, number>>;
   /** Puts dead journals back to ready; returns how many moved. */
   redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number>;
   close(): Promise<void>;

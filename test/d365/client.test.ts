@@ -155,6 +155,36 @@ describe("F&O client: writes are never sent blind", () => {
   });
 });
 
+describe("F&O client: writes leave only while the caller may still send", () => {
+  it("asks before every attempt: a 429's retry is not sent once the caller's lease has run out", async () => {
+    const time = fakeTime();
+    test.client.close();
+    test = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
+    await emulator.admin.configure({ retryAfterSeconds: 5 });
+    await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });
+    const leaseEnds = time.clock.now() + 3000;
+    const error = await new Entities(test.client)
+      .create(
+        "LedgerJournalHeaders",
+        { dataAreaId: "usmf", JournalName: "GenJrn" },
+        { mayStillSend: () => time.clock.now() < leaseEnds },
+      )
+      .then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+    assert.ok(error instanceof D365Error && !(error instanceof InDoubtError));
+    assert.equal(error.code, "DELIVERY_LEASE_EXPIRED");
+    assert.deepEqual(time.waits, [5000], "it waited out the throttle, then found its lease over");
+    assert.deepEqual(
+      (await fnoRequests()).filter((entry) => entry.method === "POST").map((entry) => entry.status),
+      [429],
+      "only the throttled attempt reached F&O",
+    );
+    assert.equal((await emulator.admin.journals()).length, 0);
+  });
+});
+
 describe("F&O client: throttling", () => {
   it("waits as long as Retry-After says, shared by every request, and says so", async () => {
     const time = fakeTime();

@@ -43,7 +43,13 @@ function post(
   emulator: RunningEmulator,
   store: TestStore["location"],
   file: string,
-  options: { killAfterMs?: number; failpoint?: string; leaseMs?: number; concurrency?: number } = {},
+  options: {
+    killAfterMs?: number;
+    failpoint?: string;
+    leaseMs?: number;
+    timeoutMs?: number;
+    concurrency?: number;
+  } = {},
 ): Promise<Run> {
   const child = spawn(
     process.execPath,
@@ -65,8 +71,10 @@ function post(
             : `${store.store}?options=-c%20search_path%3D${store.schema}`,
         LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-crash-home-")),
         LEDGER_BRIDGE_FAILPOINT: options.failpoint ?? "",
-        // A short lease: the restarted process takes over a killed one's journals quickly.
-        LEDGER_BRIDGE_LEASE_MS: String(options.leaseMs ?? 1500),
+        // A short lease and request timeout: the restarted process takes over a killed one's journals
+        // quickly (after the lease plus the write grace, which follows from the timeout).
+        LEDGER_BRIDGE_LEASE_MS: String(options.leaseMs ?? 1000),
+        LEDGER_BRIDGE_TIMEOUT_MS: String(options.timeoutMs ?? 1500),
         ...(options.concurrency === undefined
           ? {}
           : { LEDGER_BRIDGE_CONCURRENCY: String(options.concurrency) }),
@@ -184,11 +192,10 @@ describe("two bridge processes on one PostgreSQL store", async () => {
     const store = await postgres.open();
     try {
       const file = journalFile(2000, "pair");
-      // Live workers with the default lease. A 1.5 s lease can lapse under load while a worker's
-      // request is in flight; the other worker may then re-send it (a known gap, see docs/reliability.md).
-      // One connection each: 2 rounds of 250 claimed at a time, so neither can hold all 2,000 and both
-      // share the work by claiming, not by taking over lapsed leases.
-      const shared = { leaseMs: 60_000, concurrency: 1 };
+      // Short leases (3 s, timeout 1.5 s) that can lapse under load while a request is in flight: the
+      // write grace must keep the other process away until that request has landed or been given up.
+      // One connection each: 2 rounds of 250 claimed at a time, so neither can hold all 2,000.
+      const shared = { leaseMs: 3000, concurrency: 1 };
       const [one, two] = await Promise.all([
         post(emulator, store.location, file, shared),
         post(emulator, store.location, file, shared),

@@ -202,6 +202,35 @@ for (const engine of ENGINES) {
       stormClient.close();
     });
 
+    it("puts a journal in doubt, not dead, when recording a sent batch fails, and reconciles it", async () => {
+      await enqueueJournals(store, await generated(3, "stumble"), { source: "gen", post: false });
+      let failures = 1;
+      // The store fails once while recording the headers' results (a deadlock, a restart): the headers
+      // exist in F&O but their numbers were not recorded.
+      const stumbling: OutboxStore = Object.create(store, {
+        settleMany: {
+          value: (...args: Parameters<OutboxStore["settleMany"]>) => {
+            if (failures-- > 0) return Promise.reject(new Error("deadlock detected"));
+            return store.settleMany(...args);
+          },
+        },
+      });
+      await engineFor({ store: stumbling }).runUntilIdle();
+      assert.deepEqual(
+        [...(await inFno()).values()].map((entry) => [entry.headers, entry.lines]),
+        [
+          [1, 2],
+          [1, 2],
+          [1, 2],
+        ],
+      );
+      const trail = await store.events("stumble-0");
+      const doubt = trail.find((event) => event.toState === "in_doubt");
+      assert.equal(doubt?.detail.errorCode, "DELIVERY_INTERRUPTED");
+      assert.ok(trail.some((event) => event.detail.reconciled === "header"));
+      assert.equal((await store.get("stumble-0"))?.state, "lines_created");
+    });
+
     it("marks a business-rule failure dead with F&O's Infolog, and a redrive delivers it once fixed", async () => {
       const [journal] = await generated(1, "dead");
       assert.ok(journal);
@@ -243,6 +272,82 @@ for (const engine of ENGINES) {
       assert.equal((await store.get("fence-0"))?.state, "posted");
       assert.equal((await inFno()).get("fence-0")?.headers, 1);
       assert.ok(slow.workerId === "slow");
+    });
+
+    it("sends no write once the lease it last confirmed has run out; no one else claims meanwhile", async () => {
+      await enqueueJournals(store, await generated(1, "stalled"), { source: "gen", post: true });
+      const time = fakeTime(Date.now());
+      const other = engineFor({ workerId: "other", clock: time.clock, leaseMs: 1000 });
+      let othersClaim = -1;
+      const stalled = engineFor({
+        workerId: "stalled",
+        clock: time.clock,
+        leaseMs: 1000,
+        // The worker stalls after claiming, past its lease (a blocked event loop, a paused VM).
+        failpoint: async (point) => {
+          if (point !== "after-claim") return;
+          time.advance(1500);
+          othersClaim = await other.round();
+        },
+      });
+      const before = (await emulator.admin.requests()).at(-1)?.seq ?? 0;
+      assert.equal(await stalled.round(), 1);
+      assert.equal(
+        othersClaim,
+        0,
+        "the journal stays out of reach while a write of the stalled worker could be in flight",
+      );
+      const writes = (await emulator.admin.requests(before)).filter(
+        (request) => request.kind === "fno" && request.method === "POST",
+      );
+      assert.deepEqual(writes, [], "nothing was sent after the lease ran out");
+      const waiting = await store.get("stalled-0");
+      assert.equal(waiting?.state, "retry_wait");
+      assert.equal(waiting?.lastErrorCode, "DELIVERY_LEASE_EXPIRED");
+      time.advance(3_600_000);
+      await other.runUntilIdle();
+      assert.equal((await store.get("stalled-0"))?.state, "posted");
+      assert.deepEqual((await inFno()).get("stalled-0"), { headers: 1, lines: 2, posted: true });
+    });
+
+    it("keeps a journal whose write is in flight when the lease runs out from every other worker", async () => {
+      await enqueueJournals(store, await generated(1, "inflight"), { source: "gen", post: true });
+      // The emulator holds each request before carrying it out: the header is in flight for a while.
+      await emulator.admin.configure({ latency: { perRequestMs: 300, perOperationMs: 0 } });
+      try {
+        const time = fakeTime(Date.now());
+        const first = engineFor({ workerId: "first", clock: time.clock, leaseMs: 1000 });
+        const second = engineFor({ workerId: "second", clock: time.clock, leaseMs: 1000 });
+        const before = (await emulator.admin.requests()).at(-1)?.seq ?? 0;
+        const round = first.round();
+        // Wait until the header's $batch has reached the emulator (logged on arrival, carried out later).
+        for (;;) {
+          const arrived = await emulator.admin.requests(before);
+          if (arrived.some((request) => request.method === "POST" && request.path.includes("$batch"))) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // The first worker's lease ends while its header is in flight; its write grace has not.
+        time.advance(1500);
+        assert.equal(
+          await second.round(),
+          0,
+          "a second worker would reconcile, find nothing yet, and send again",
+        );
+        await round;
+        const header = await store.get("inflight-0");
+        assert.match(
+          String(header?.journalBatchNumber),
+          /^USMF-/,
+          "the first worker still recorded its header",
+        );
+        assert.equal(header?.lastErrorCode, "DELIVERY_LEASE_EXPIRED", "and sent no lines after its lease");
+        time.advance(3_600_000);
+        await second.runUntilIdle();
+        assert.equal((await store.get("inflight-0"))?.state, "posted");
+        assert.deepEqual((await inFno()).get("inflight-0"), { headers: 1, lines: 2, posted: true });
+      } finally {
+        await emulator.admin.configure({ latency: { perRequestMs: 0, perOperationMs: 0 } });
+      }
     });
   });
 }

@@ -100,10 +100,36 @@ for (const engine of ENGINES) {
         ),
         false,
       );
-      assert.equal(await store.extendLease("f1", stale?.attempt ?? 0, "stale", T0 + 999_999), false);
+      assert.deepEqual(
+        await store.extendLeases("stale", [{ key: "f1", attempt: stale?.attempt ?? 0 }], T0 + 999_999),
+        new Set(),
+      );
       const final = await store.get("f1");
       assert.equal(final?.state, "posted");
       assert.equal(final?.journalBatchNumber, "USMF-000009");
+    });
+
+    it("extends the leases a worker still holds, in one call, and no others", async () => {
+      await store.enqueue(journal("x1"), T0);
+      await store.enqueue(journal("x2"), T0);
+      const claims = await store.claim("w", 2, LEASE, T0);
+      assert.equal(claims.length, 2);
+      const [first, second] = claims;
+      const held = await store.extendLeases(
+        "w",
+        [
+          { key: first?.key ?? "", attempt: first?.attempt ?? 0 },
+          { key: second?.key ?? "", attempt: (second?.attempt ?? 0) + 1 },
+        ],
+        T0 + 5 * LEASE,
+      );
+      assert.deepEqual(held, new Set([first?.key]), "a stale attempt is not this claim");
+      assert.equal((await store.get(first?.key ?? ""))?.leaseUntil, T0 + 5 * LEASE);
+      assert.deepEqual(
+        await store.extendLeases("other", [{ key: "x1", attempt: 1 }], T0 + 9 * LEASE),
+        new Set(),
+      );
+      assert.deepEqual(await store.extendLeases("w", [], T0), new Set());
     });
 
     it("records progress step by step, with every transition in the audit trail", async () => {
@@ -236,6 +262,13 @@ for (const engine of ENGINES) {
       const counts = await store.countByState();
       assert.equal(counts.posted, 1);
       assert.ok((counts.ready ?? 0) >= 1);
+      const usrt = await store.countByState(["usrt"]);
+      assert.equal(
+        Object.values(usrt).reduce((sum, n) => sum + n, 0),
+        1,
+        "one journal of usrt",
+      );
+      assert.deepEqual(await store.countByState([]), {}, "no companies, no journals");
     });
 
     it("applies migrations once, however often init runs", async () => {

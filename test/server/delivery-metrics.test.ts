@@ -31,3 +31,57 @@ describe("delivery latency histogram", () => {
     assert.doesNotMatch(text, /header_created/);
   });
 });
+
+describe("the last hour, minute by minute", () => {
+  const T = Date.parse("2026-11-30T12:00:00Z");
+  const at = (minute: number, latencyMs: number, state: JournalState = "posted") => ({
+    type: "settled" as const,
+    key: `k-${minute}-${latencyMs}`,
+    state,
+    lines: 2,
+    post: true,
+    createdAt: T + minute * 60_000 - latencyMs,
+    at: T + minute * 60_000,
+  });
+
+  it("counts delivered and dead journals per minute with latency percentiles; quiet minutes are zeros", () => {
+    const metrics = new DeliveryMetrics();
+    for (let i = 1; i <= 100; i++) metrics.observe(at(0, i * 10));
+    metrics.observe(at(0, 5, "dead"));
+    metrics.observe(at(2, 40));
+    metrics.observe(at(2, 20, "lines_created"));
+    const hour = metrics.activity(T + 2 * 60_000 + 30_000);
+    assert.equal(hour.length, 60);
+    assert.equal(hour.at(-1)?.minute, "2026-11-30T12:02:00.000Z");
+    const first = hour.find((minute) => minute.minute === "2026-11-30T12:00:00.000Z");
+    assert.deepEqual(first, {
+      minute: "2026-11-30T12:00:00.000Z",
+      delivered: 100,
+      dead: 1,
+      p50Ms: 510,
+      p95Ms: 960,
+    });
+    assert.deepEqual(hour.at(-2), {
+      minute: "2026-11-30T12:01:00.000Z",
+      delivered: 0,
+      dead: 0,
+      p50Ms: null,
+      p95Ms: null,
+    });
+    assert.equal(hour.at(-1)?.delivered, 1, "lines_created of a journal to be posted is not delivered yet");
+  });
+
+  it("keeps an hour only, and bounded memory however busy a minute is", () => {
+    const metrics = new DeliveryMetrics(() => 0.999);
+    for (let i = 0; i < 5000; i++) metrics.observe(at(0, 7));
+    metrics.observe(at(61, 3));
+    const hour = metrics.activity(T + 61 * 60_000);
+    assert.equal(
+      hour.reduce((sum, minute) => sum + minute.delivered, 0),
+      1,
+      "minute 0 fell out of the hour",
+    );
+    const busy = metrics.activity(T + 30 * 60_000).find((minute) => minute.delivered === 5000);
+    assert.equal(busy?.p50Ms, 7);
+  });
+});

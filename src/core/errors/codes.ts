@@ -400,6 +400,18 @@ export const ERROR_CODES = {
     "The journal in F&O has other lines than the stored journal.",
     "Compare the journal in F&O with the source; fix by hand, then redrive.",
   ),
+  DELIVERY_INTERRUPTED: {
+    title: "A delivery step failed for a reason outside F&O (the outbox store, the process).",
+    fix: "Nothing to do if it passes: the journal is reconciled with F&O before anything is sent again; if it recurs, check the store (ledger-bridge doctor) and the log line with the same time.",
+    severity: "warning",
+    retryable: "yes",
+  },
+  DELIVERY_LEASE_EXPIRED: {
+    title: "A write was not sent because the worker could no longer confirm its lease on the journal.",
+    fix: "Nothing to do: nothing was sent and the journal is retried; if it recurs, the store is slow or the worker's event loop is blocked (see docs/reliability.md).",
+    severity: "warning",
+    retryable: "yes",
+  },
   D365_CANCELLED: fail(
     "The request was cancelled before it was sent.",
     "Nothing to do: nothing reached F&O.",
