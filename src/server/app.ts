@@ -17,6 +17,7 @@ import { readJournalText } from "../ingest/source.js";
 import { STATES } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
 import type { ApiKey, ApiStore, Scope } from "./api-store.js";
+import { registerDashboard } from "./dashboard.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { type EntraApiAuthOptions, entraVerifier, looksLikeJwt } from "./entra-auth.js";
 import { OPENAPI } from "./openapi.js";
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly delivery?: DeliveryMetrics;
   /** Accept Entra ID bearer tokens too (app roles LedgerBridge.Submit/Read/Admin). */
   readonly entra?: EntraApiAuthOptions;
+  /** Whether a delivery worker runs in this process (the dashboard says so). */
+  readonly worker?: boolean;
 }
 
 declare module "fastify" {
@@ -182,7 +185,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
-  const authenticate = (scope: Scope) => async (request: FastifyRequest) => {
+  /** Any valid key or token when `scope` is null (the dashboard's sign-in asks who it is). */
+  const authenticate = (scope: Scope | null) => async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const presented =
       typeof header === "string" && /^Bearer\s+/i.test(header)
@@ -195,7 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "An API key (Authorization: Bearer lbk_…) or an Entra ID token is required.",
       );
     const key = await identify(presented);
-    if (!allows(key, scope))
+    if (scope !== null && !allows(key, scope))
       throw new ApiProblem(
         403,
         "FORBIDDEN",
@@ -252,6 +256,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get("/openapi.json", async () => OPENAPI);
+  registerDashboard(app);
 
   /**
    * Runs a submission under the IETF Idempotency-Key rules: the same key and body replays the first
@@ -482,10 +487,41 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.status(202).send({ key: journal.key, state: "ready" });
   });
 
-  app.get("/v1/doctor", { preHandler: authenticate("admin") }, async () => {
+  // The last report, so the dashboard shows it without making F&O calls on every view.
+  let doctorReport: (DoctorReport & { at: string }) | null = null;
+  app.get("/v1/doctor", { preHandler: authenticate("admin") }, async (request) => {
     if (options.doctor === undefined)
       throw new ApiProblem(501, "NOT_AVAILABLE", "The doctor is not available on this instance.");
-    return options.doctor();
+    if ((request.query as Record<string, string | undefined>).latest === "true") return doctorReport;
+    doctorReport = { ...(await options.doctor()), at: new Date(now()).toISOString() };
+    return doctorReport;
+  });
+
+  app.get("/v1/me", { preHandler: authenticate(null) }, async (request) => {
+    const caller = request.caller as Caller;
+    return { id: caller.id, actor: caller.actor, scopes: caller.scopes, companies: caller.companies };
+  });
+
+  app.get("/v1/overview", { preHandler: authenticate("read") }, async (request) => {
+    const caller = request.caller as Caller;
+    const counts = await options.store.countByState(caller.companies);
+    const metrics = options.client?.metrics;
+    return {
+      at: new Date(now()).toISOString(),
+      counts: Object.fromEntries(STATES.map((state) => [state, counts[state] ?? 0])),
+      worker: options.worker ?? false,
+      throttle:
+        options.client === undefined || metrics === undefined
+          ? null
+          : {
+              pausedForMs: options.client.gate.remainingMs(),
+              throttled: metrics.throttled,
+              waitedMs: metrics.throttleWaitMs,
+              retries: metrics.retries,
+              inDoubt: metrics.inDoubt,
+            },
+      activity: options.delivery?.activity(now()) ?? [],
+    };
   });
 
   app.get("/metrics", { preHandler: authenticate("read") }, async (_request, reply) => {

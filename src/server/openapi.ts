@@ -145,8 +145,23 @@ export const OPENAPI = {
     },
     "/v1/doctor": {
       get: {
-        summary: "Run the doctor's checks (scope admin).",
-        responses: { "200": { description: "The doctor's report." } },
+        summary:
+          "Run the doctor's checks (scope admin); with ?latest=true, the last report without running again (null before the first run).",
+        parameters: [{ name: "latest", in: "query", schema: { type: "boolean" } }],
+        responses: { "200": { description: "The doctor's report, with the time it was made." } },
+      },
+    },
+    "/v1/me": {
+      get: {
+        summary: "Who the key or token is: its id, scopes and companies (any scope).",
+        responses: { "200": { description: "The caller." }, "401": problem("No valid key.") },
+      },
+    },
+    "/v1/overview": {
+      get: {
+        summary:
+          "Journals by state (the caller's companies), F&O throttling, and this instance's delivery over the last hour, minute by minute (scope read).",
+        responses: { "200": { description: "The overview the dashboard shows." } },
       },
     },
     "/healthz": {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { tokenProvider } from "../../config/connect.js";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { runDoctor } from "../../doctor/doctor.js";
+import type { RunningEmulator } from "../../emulator/index.js";
 import type { SqlOutboxStore } from "../../outbox/sql.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
@@ -21,6 +22,8 @@ export interface ServeFlags {
 export interface Serving {
   readonly url: string;
   readonly app: FastifyInstance;
+  /** The built-in emulator, when no F&O is configured (tests and `start` reach its admin API). */
+  readonly emulator?: RunningEmulator;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function runServe(
     post: flags.post !== false,
     rateLimit: config.apiRateLimit,
     delivery,
+    worker: flags.worker !== false,
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({
@@ -108,7 +112,7 @@ export async function runServe(
       io.stderr.write(
         `warning: listening on ${flags.host} without TLS: API keys and tokens cross the network in clear text unless a TLS-terminating proxy is in front.\n`,
       );
-    onListening?.({ url: address, app });
+    onListening?.({ url: address, app, ...(runtime.emulator ? { emulator: runtime.emulator } : {}) });
     await stop;
     io.stderr.write("stopping: no new requests; finishing the journals in flight…\n");
   } finally {
