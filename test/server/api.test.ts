@@ -6,9 +6,11 @@ import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { openStore } from "../../src/outbox/open.js";
 import type { SqlOutboxStore } from "../../src/outbox/sql.js";
+import { STATES } from "../../src/outbox/states.js";
 import type { OutboxStore } from "../../src/outbox/store.js";
 import { ApiStore } from "../../src/server/api-store.js";
 import { buildApp } from "../../src/server/app.js";
+import { OPENAPI } from "../../src/server/openapi.js";
 
 let store: OutboxStore;
 let apiStore: ApiStore;
@@ -343,6 +345,8 @@ describe("HTTP API: the authorization matrix", () => {
     { method: "POST" as const, url: "/v1/journals/api-1/redrive", scope: "admin" },
     { method: "GET" as const, url: "/v1/doctor", scope: "admin" },
     { method: "GET" as const, url: "/metrics", scope: "read" },
+    { method: "GET" as const, url: "/v1/overview", scope: "read" },
+    { method: "GET" as const, url: "/v1/me", scope: "any" },
   ];
 
   it("gives no unauthorized success: no key, a wrong key, a revoked key, the wrong scope", async () => {
@@ -354,7 +358,7 @@ describe("HTTP API: the authorization matrix", () => {
         ["unknown key", bearer("lbk_AAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401],
         ["revoked key", bearer(keys.revoked), 401],
         ["wrong scope", bearer(wrongScope), 403],
-      ];
+      ].filter(([name]) => route.scope !== "any" || name !== "wrong scope") as typeof cases;
       for (const [name, headers, status] of cases) {
         const answer = await app.inject({
           method: route.method,
@@ -382,5 +386,57 @@ describe("HTTP API: the authorization matrix", () => {
     assert.deepEqual(Object.keys(answer.json().error).sort(), ["code", "correlationId", "message"]);
     assert.doesNotMatch(answer.body, /disk on fire|secret/);
     await broken.close();
+  });
+});
+
+describe("HTTP API: what the dashboard reads", () => {
+  it("tells a caller who it is, without any secret", async () => {
+    const answer = await app.inject({ method: "GET", url: "/v1/me", headers: bearer(keys.readUsrt) });
+    assert.equal(answer.statusCode, 200);
+    const me = answer.json();
+    assert.deepEqual(me, {
+      id: keyId(keys.readUsrt),
+      actor: `key:${keyId(keys.readUsrt)}`,
+      scopes: ["read"],
+      companies: ["usrt"],
+    });
+    assert.equal(answer.body.includes(keys.readUsrt?.split("_")[2] ?? "?"), false);
+  });
+
+  it("counts journals by state for the caller's companies only, with every state present", async () => {
+    const all = (await app.inject({ method: "GET", url: "/v1/overview", headers: bearer(keys.read) })).json();
+    const usrt = (
+      await app.inject({ method: "GET", url: "/v1/overview", headers: bearer(keys.readUsrt) })
+    ).json();
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
+    assert.deepEqual(Object.keys(all.counts), [...STATES]);
+    const stored = Object.values(await store.countByState()).reduce((sum, n) => sum + n, 0);
+    assert.equal(total(all.counts), stored);
+    const usrtStored = (await store.list({ company: "usrt", limit: 1000 })).length;
+    assert.equal(total(usrt.counts), usrtStored);
+    assert.ok(usrtStored < stored, "the test data has journals of other companies");
+    assert.equal(all.worker, false);
+    assert.equal(all.activity.length, 0, "no worker in this app, so no activity");
+  });
+
+  it("serves the dashboard and the docs page with a strict Content-Security-Policy, no key needed", async () => {
+    for (const url of ["/", "/app.js", "/charts.js", "/app.css", "/docs"]) {
+      const answer = await app.inject({ method: "GET", url });
+      assert.equal(answer.statusCode, 200, url);
+      assert.match(
+        String(answer.headers["content-security-policy"]),
+        /default-src 'none'; script-src 'self'/,
+      );
+      assert.equal(answer.headers["x-content-type-options"], "nosniff");
+    }
+    const page = (await app.inject({ method: "GET", url: "/" })).body;
+    assert.doesNotMatch(
+      page,
+      /<script>|onclick=|style=/,
+      "no inline script or style for the policy to allow",
+    );
+    const docs = (await app.inject({ method: "GET", url: "/docs" })).body;
+    for (const path of Object.keys(OPENAPI.paths))
+      assert.ok(docs.includes(path), `the docs page lists ${path}`);
   });
 });
