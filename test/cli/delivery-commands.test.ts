@@ -8,16 +8,40 @@ import { cli } from "../helpers/cli.js";
 const home = () => mkdtempSync(join(tmpdir(), "lb-cli-"));
 
 describe("npm start and the delivery commands, on embedded defaults (SQLite + the built-in emulator)", () => {
-  it("start delivers and posts the examples, says so loudly, and a second run creates nothing", async () => {
+  it("start serves the examples through the API, prints the dashboard, a key and a curl line; a second run creates nothing", async () => {
     const env = { LEDGER_BRIDGE_HOME: home() };
-    const first = await cli(["start"], { env });
+    const first = await cli(["start", "--once", "--port", "0"], { env });
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stderr, /No D365_URL is configured: using the built-in F&O emulator/);
+    assert.match(first.stdout, /is listening on http:\/\/127\.0\.0\.1:\d+ \(delivery worker: on/);
+    assert.match(
+      first.stdout,
+      /Submitted examples\/journals\.csv to POST \/v1\/journals\/files: 2 journals accepted \(2 new/,
+    );
     assert.match(first.stdout, /payroll-2026-11-run-42 +USMF-000001 +USMF-V00000001 +posted/);
-    assert.match(first.stdout, /4 of 4 journals delivered/);
-    const second = await cli(["start"], { env });
+    assert.match(first.stdout, /4 of 4 journals posted/);
+    const url = /Dashboard +(http:\/\/127\.0\.0\.1:\d+)\//.exec(first.stdout)?.[1];
+    const key = /API key +(lbk_\S+)/.exec(first.stdout)?.[1];
+    assert.ok(url !== undefined && key !== undefined, first.stdout);
+    assert.match(
+      first.stdout,
+      new RegExp(`curl -s -X POST ${url}/v1/journals -H "Authorization: Bearer ${key}"`),
+    );
+    const second = await cli(["start", "--once", "--port", "0"], { env });
     assert.equal(second.code, 0);
-    assert.match(second.stdout, /0 journals queued, 4 already stored \(nothing new is created for them\)/);
+    assert.match(
+      second.stdout,
+      /2 journals accepted \(0 new, 2 already stored: nothing new is created for them\)/,
+    );
+    const keys = JSON.parse((await cli(["keys", "list", "--json"], { env })).stdout);
+    assert.deepEqual(
+      keys.map((each: { label: string; revokedAt: string | null }) => [each.label, each.revokedAt === null]),
+      [
+        ["npm start", false],
+        ["npm start", true],
+      ].sort((a, b) => Number(a[1]) - Number(b[1])),
+      "each run revokes the previous run's key",
+    );
     const reconcile = await cli(["reconcile", "--json"], { env });
     assert.equal(reconcile.code, 0, reconcile.stdout);
     assert.deepEqual(JSON.parse(reconcile.stdout), { checked: 4, matched: 4, mismatches: [] });
@@ -78,7 +102,10 @@ describe("npm start and the delivery commands, on embedded defaults (SQLite + th
 
   it("reconcile finds a journal in F&O that the store does not know, and exits 1", async () => {
     const env = { LEDGER_BRIDGE_HOME: home() };
-    assert.equal((await cli(["start"], { env })).code, 0);
+    const examples = ["examples/journals.csv", "examples/journals.json"].map((file) =>
+      join(import.meta.dirname, "..", "..", file),
+    );
+    assert.equal((await cli(["post", ...examples, "--post"], { env })).code, 0);
     // Another bridge (a second store on the same environment) delivers journals this store does not know.
     const other = { ...env, LEDGER_BRIDGE_STORE: join(home(), "other.db") };
     const dir = mkdtempSync(join(tmpdir(), "lb-files-"));

@@ -7,7 +7,7 @@ import { type ApiKey, ApiStore, SCOPES, type Scope } from "../../server/api-stor
 import { type CliIo, EXIT, styleFor } from "../io.js";
 
 /** Opens the API key table in the configured store (keys live beside the outbox they guard). */
-async function withApiStore<T>(io: CliIo, work: (keys: ApiStore) => Promise<T>): Promise<T> {
+export async function withApiStore<T>(io: CliIo, work: (keys: ApiStore) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
   const store = await openStore(config.store);
   try {
