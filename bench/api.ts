@@ -4,7 +4,7 @@
  * journal per request. Prints per rate: accepted journals/s, p50/p99 latency, non-2xx answers, and how
  * many journals the worker had delivered when the step ended.
  *
- * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --no-worker]
+ * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --no-worker --profile DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -44,7 +44,11 @@ const cli = (args: string[]) => execFileSync(process.execPath, [MAIN, ...args], 
 
 function startServe(): Promise<{ url: string; child: ChildProcess }> {
   const worker = process.argv.includes("--no-worker") ? ["--no-worker"] : [];
-  const child = spawn(process.execPath, [MAIN, "serve", "--port", "0", ...worker], {
+  // --profile DIR: a CPU profile of serve (open it in Chrome's DevTools) to see what delays requests.
+  const profile = process.argv.includes("--profile")
+    ? ["--cpu-prof", "--cpu-prof-dir", arg("--profile", "profiles")]
+    : [];
+  const child = spawn(process.execPath, [...profile, MAIN, "serve", "--port", "0", ...worker], {
     env,
     stdio: ["ignore", "pipe", "inherit"],
   });

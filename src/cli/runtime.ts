@@ -104,7 +104,7 @@ export async function openRuntime(
         // Measured with bench:deliver: more rounds than connections keep every connection busy while a
         // round records its results; 250 journals a round keep a lines $batch near 1,000 operations.
         rounds: Math.ceil(effective.concurrency * 1.5),
-        batchSize: 250,
+        batchSize: effective.batchSize,
         maxBatchOperations: 1000,
         logger: logger.child({ component: "delivery" }),
         ...(onEvent ? { onEvent } : {}),

@@ -38,6 +38,8 @@ export interface BridgeConfig {
   readonly leaseMs: number;
   /** How long `post` waits for journals that are due later before it reports them pending. */
   readonly postWaitMs: number;
+  /** Journals a delivery round claims at once (250: a lines $batch near 1,000 operations). */
+  readonly batchSize: number;
   /** Entra ID tokens accepted by `serve` besides API keys: the audiences of ledger-bridge's own app registration. */
   readonly apiAudiences?: readonly string[];
   /** Requests per second each API caller may make to `serve` (bursts of twice as many). */
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     store,
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
     postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
+    batchSize: integer(env, "LEDGER_BRIDGE_BATCH_SIZE", 250, 1, 5000),
     ...(cacheKey === undefined ? {} : { cacheKey }),
     apiRateLimit: integer(env, "LEDGER_BRIDGE_API_RATE_LIMIT", 50, 1, 100_000),
     ...(apiAudiences === undefined ? {} : { apiAudiences }),

@@ -513,6 +513,9 @@ export class DeliveryEngine {
   }
 
   private async postJournals(items: Work[]): Promise<void> {
+    // Postings run at once; their results are recorded together (one commit for the round, not one
+    // per journal). A crash before that commit leaves them to the next attempt's reconciliation.
+    const records: Settlement[] = [];
     await Promise.all(
       items.map((item) =>
         this.guard([item], async () => {
@@ -527,7 +530,11 @@ export class DeliveryEngine {
               },
             );
             await this.options.failpoint?.("after-post-sent", item.claim.key);
-            await this.settle(item, { state: "posted", postedAt: this.clock.now(), vouchers }, { vouchers });
+            records.push({
+              item,
+              changes: { state: "posted", postedAt: this.clock.now(), vouchers },
+              detail: { vouchers },
+            });
           } catch (error) {
             // "Already posted" after a lost answer: the ledger has the vouchers.
             if (
@@ -537,11 +544,11 @@ export class DeliveryEngine {
             ) {
               const vouchers = await this.postedVouchers(item.journal.company, item.batchNumber as string);
               if (vouchers !== undefined) {
-                await this.settle(
+                records.push({
                   item,
-                  { state: "posted", postedAt: this.clock.now(), vouchers },
-                  { vouchers, reconciled: "posting" },
-                );
+                  changes: { state: "posted", postedAt: this.clock.now(), vouchers },
+                  detail: { vouchers, reconciled: "posting" },
+                });
                 return;
               }
             }
@@ -549,6 +556,10 @@ export class DeliveryEngine {
           }
         }),
       ),
+    );
+    await this.guard(
+      records.map((record) => record.item),
+      () => this.settleGroup(records),
     );
   }
 

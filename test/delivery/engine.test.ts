@@ -12,6 +12,8 @@ import { clientFor, fakeTime } from "../helpers/client.js";
 import { startTestEmulator } from "../helpers/emulator.js";
 import { ENGINES, type TestStore } from "../helpers/stores.js";
 
+/** A lease for the stall tests: their heartbeats (every third of it, real time) never fire. */
+const LEASE = 30_000;
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
 
 async function journalsOf(file: string): Promise<Journal[]> {
@@ -277,16 +279,16 @@ for (const engine of ENGINES) {
     it("sends no write once the lease it last confirmed has run out; no one else claims meanwhile", async () => {
       await enqueueJournals(store, await generated(1, "stalled"), { source: "gen", post: true });
       const time = fakeTime(Date.now());
-      const other = engineFor({ workerId: "other", clock: time.clock, leaseMs: 1000 });
+      const other = engineFor({ workerId: "other", clock: time.clock, leaseMs: LEASE });
       let othersClaim = -1;
       const stalled = engineFor({
         workerId: "stalled",
         clock: time.clock,
-        leaseMs: 1000,
+        leaseMs: LEASE,
         // The worker stalls after claiming, past its lease (a blocked event loop, a paused VM).
         failpoint: async (point) => {
           if (point !== "after-claim") return;
-          time.advance(1500);
+          time.advance(LEASE + 1000);
           othersClaim = await other.round();
         },
       });
@@ -316,8 +318,8 @@ for (const engine of ENGINES) {
       await emulator.admin.configure({ latency: { perRequestMs: 300, perOperationMs: 0 } });
       try {
         const time = fakeTime(Date.now());
-        const first = engineFor({ workerId: "first", clock: time.clock, leaseMs: 1000 });
-        const second = engineFor({ workerId: "second", clock: time.clock, leaseMs: 1000 });
+        const first = engineFor({ workerId: "first", clock: time.clock, leaseMs: LEASE });
+        const second = engineFor({ workerId: "second", clock: time.clock, leaseMs: LEASE });
         const before = (await emulator.admin.requests()).at(-1)?.seq ?? 0;
         const round = first.round();
         // Wait until the header's $batch has reached the emulator (logged on arrival, carried out later).
@@ -326,8 +328,9 @@ for (const engine of ENGINES) {
           if (arrived.some((request) => request.method === "POST" && request.path.includes("$batch"))) break;
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
-        // The first worker's lease ends while its header is in flight; its write grace has not.
-        time.advance(1500);
+        // The first worker's lease ends while its header is in flight; its write grace has not. (The
+        // lease is long in real time, so no heartbeat renews it during the test.)
+        time.advance(LEASE + 1000);
         assert.equal(
           await second.round(),
           0,
