@@ -4,7 +4,7 @@
  * journal per request. Prints per rate: accepted journals/s, p50/p99 latency, non-2xx answers, and how
  * many journals the worker had delivered when the step ended.
  *
- * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --no-worker --profile DIR]
+ * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --warmup 5 --no-worker --profile DIR]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -19,6 +19,7 @@ const arg = (name: string, fallback: string) => {
 };
 const RATES = arg("--rates", "50,100,200,400").split(",").map(Number);
 const SECONDS = Number(arg("--seconds", "10"));
+const WARMUP = Number(arg("--warmup", "5"));
 // The built CLI, as users run it (npm run bench:api builds first).
 const MAIN = join(import.meta.dirname ?? ".", "..", "dist", "cli", "main.js");
 // F&O is remote in production: the emulator gets its own process and the bench:deliver latency model.
@@ -91,18 +92,26 @@ async function delivered(): Promise<number> {
 console.log(
   `bench:api — serve with its worker at ${url}; ${SECONDS} s per rate; one 2-line journal per request\n`,
 );
-console.log("rate/s  accepted/s   p50 ms   p99 ms   max ms  non-2xx  posted by then");
-const results = [];
-for (const rate of RATES) {
-  const result = await autocannon({
+const load = (rate: number, duration: number) =>
+  autocannon({
     url: `${url}/v1/journals`,
     method: "POST",
     headers,
     connections: Math.max(4, Math.ceil(rate / 20)),
     overallRate: rate,
-    duration: SECONDS,
+    duration,
     requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
   });
+// Warm-up, not measured: the first seconds of a process compile its code, fetch a token and open the
+// connections to F&O; a service measured in its first seconds measures its start-up.
+if (WARMUP > 0) {
+  await load(50, WARMUP);
+  console.log(`(warmed up: ${WARMUP} s at 50/s, not counted)\n`);
+}
+console.log("rate/s  accepted/s   p50 ms   p99 ms   max ms  non-2xx  posted by then");
+const results = [];
+for (const rate of RATES) {
+  const result = await load(rate, SECONDS);
   const accepted = result["2xx"] / (result.duration || SECONDS);
   const posted = await delivered();
   results.push({ rate, accepted, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max });

@@ -30,7 +30,10 @@ describe("ledger-bridge serve and keys", () => {
     assert.match(record.key, /^lbk_[A-Za-z0-9]{8}_[A-Za-z0-9_-]{32}$/);
     assert.deepEqual(record.companies, ["usmf", "usrt"]);
     const listed = await cli(["keys", "list", "--json"], { env });
-    assert.equal(listed.stdout.includes(record.key.split("_")[2]), false, "the secret is never listed");
+    // The secret is everything after "lbk_<id>_" (it may itself contain "_").
+    const secret = record.key.slice(`lbk_${record.id}_`.length);
+    assert.equal(secret.length, 32);
+    assert.equal(listed.stdout.includes(secret), false, "the secret is never listed");
     assert.deepEqual(
       JSON.parse(listed.stdout).map((key: { id: string; revokedAt: string | null }) => [
         key.id,
