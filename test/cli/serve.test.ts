@@ -95,7 +95,12 @@ describe("ledger-bridge serve and keys", () => {
       detail.trail.some((event: { toState: string }) => event.toState === "posted"),
       JSON.stringify(detail.trail),
     );
-    assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    const before = (await serving?.emulator?.admin.requests())?.at(-1)?.seq ?? 0;
+    for (let probe = 0; probe < 3; probe++) assert.equal((await fetch(`${url}/readyz`)).status, 200);
+    const probes = ((await serving?.emulator?.admin.requests(before)) ?? []).filter(
+      (request) => request.method === "GET" && request.path === "/data/",
+    );
+    assert.equal(probes.length, 1, "three readiness probes ask F&O once (answer kept 10 s)");
     const metrics = await (await fetch(`${url}/metrics`, { headers })).text();
     assert.match(metrics, /^ledger_bridge_delivery_seconds_count\{state="posted"\} 2$/m);
     assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="\+Inf"\} 2$/m);

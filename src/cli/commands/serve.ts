@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import { tokenProvider } from "../../config/connect.js";
-import { UsageError } from "../../core/errors/bridge-error.js";
+import { BridgeError } from "../../core/errors/bridge-error.js";
 import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import type { SqlOutboxStore } from "../../outbox/sql.js";
@@ -53,8 +53,8 @@ export async function runServe(
         };
   if (entra !== undefined && !/^[0-9a-f-]{36}$/i.test(entra.tenantId)) {
     await runtime.close();
-    throw new UsageError(
-      "USAGE",
+    throw new BridgeError(
+      "CONFIG_INVALID",
       "LEDGER_BRIDGE_API_AUDIENCE is set: set LEDGER_BRIDGE_API_TENANT_ID (or AZURE_TENANT_ID) to the tenant id whose tokens to accept.",
     );
   }
