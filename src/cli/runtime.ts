@@ -8,10 +8,12 @@ import { normalizeEnvironmentUrl } from "../auth/environment-url.js";
 import { connect } from "../config/connect.js";
 import { type BridgeConfig, loadConfig } from "../config/index.js";
 import type { ClientEvent, D365Client } from "../d365/client.js";
-import { DeliveryEngine, type EngineEvent, type EngineOptions } from "../delivery/engine.js";
+import { configuredEngine } from "../delivery/configured-engine.js";
+import type { DeliveryEngine, EngineEvent, EngineOptions } from "../delivery/engine.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
-import { openStore } from "../outbox/open.js";
+import { isPostgresUrl, openStore } from "../outbox/open.js";
 import type { OutboxStore } from "../outbox/store.js";
+import { openThreadedStore } from "../outbox/threaded.js";
 import type { CliIo } from "./io.js";
 
 export interface Runtime {
@@ -77,11 +79,18 @@ export async function resolveEnvironment(
 
 export async function openRuntime(
   io: CliIo,
-  options: { onClientEvent?: (event: ClientEvent) => void } = {},
+  options: {
+    onClientEvent?: (event: ClientEvent) => void;
+    /** SQLite on its own thread (`serve`: the API must not wait for the worker's fsyncs). */
+    threadedStore?: boolean;
+  } = {},
 ): Promise<Runtime> {
   const { config: effective, configured, emulator } = await resolveEnvironment(io);
   const logger = cliLogger(io);
-  const store = await openStore(effective.store);
+  const store =
+    options.threadedStore && !isPostgresUrl(effective.store)
+      ? await openThreadedStore(effective.store)
+      : await openStore(effective.store);
   const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
   const client = connect(effective, environment, {
     logger: logger.child({ component: "d365" }),
@@ -95,18 +104,7 @@ export async function openRuntime(
     ...(emulator === undefined ? {} : { emulator }),
     logger,
     engine: (onEvent, onWait) =>
-      new DeliveryEngine({
-        store,
-        client,
-        target: effective.target,
-        postingPath: effective.postingPath,
-        leaseMs: effective.leaseMs,
-        // Measured with bench:deliver: more rounds than connections keep every connection busy while a
-        // round records its results; 250 journals a round keep a lines $batch near 1,000 operations.
-        rounds: Math.ceil(effective.concurrency * 1.5),
-        batchSize: effective.batchSize,
-        maxBatchOperations: 1000,
-        logger: logger.child({ component: "delivery" }),
+      configuredEngine(effective, store, client, logger, {
         ...(onEvent ? { onEvent } : {}),
         ...(onWait ? { onWait } : {}),
         ...crashFailpoint(io.env.LEDGER_BRIDGE_FAILPOINT),

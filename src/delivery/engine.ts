@@ -230,7 +230,7 @@ export class DeliveryEngine {
         void this.store
           .extendLeases(
             this.workerId,
-            open.map((item) => item.claim),
+            open.map((item) => ({ key: item.claim.key, attempt: item.claim.attempt })),
             at + this.leaseMs + this.writeGraceMs,
           )
           .then((held) => {

@@ -12,6 +12,7 @@ import { type Issue, issueJson } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
 import { enqueueJournals } from "../delivery/enqueue.js";
+import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
 import { readJournalText } from "../ingest/source.js";
 import { STATES } from "../outbox/states.js";
@@ -41,6 +42,8 @@ export interface AppOptions {
   readonly entra?: EntraApiAuthOptions;
   /** Whether a delivery worker runs in this process (the dashboard says so). */
   readonly worker?: boolean;
+  /** What the worker's F&O client saw (answers, throttling), for /metrics and the dashboard. */
+  readonly fno?: () => FnoActivity | undefined;
 }
 
 declare module "fastify" {
@@ -515,20 +518,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get("/v1/overview", { preHandler: authenticate("read") }, async (request) => {
     const caller = request.caller as Caller;
     const counts = await options.store.countByState(caller.companies);
-    const metrics = options.client?.metrics;
+    const fno = options.fno?.();
     return {
       at: new Date(now()).toISOString(),
       counts: Object.fromEntries(STATES.map((state) => [state, counts[state] ?? 0])),
       worker: options.worker ?? false,
       throttle:
-        options.client === undefined || metrics === undefined
+        fno === undefined
           ? null
           : {
-              pausedForMs: options.client.gate.remainingMs(),
-              throttled: metrics.throttled,
-              waitedMs: metrics.throttleWaitMs,
-              retries: metrics.retries,
-              inDoubt: metrics.inDoubt,
+              pausedForMs: fno.pausedForMs,
+              throttled: fno.throttled,
+              waitedMs: fno.throttleWaitMs,
+              retries: fno.retries,
+              inDoubt: fno.inDoubt,
             },
       activity: options.delivery?.activity(now()) ?? [],
     };
@@ -541,7 +544,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       "# TYPE ledger_bridge_journals gauge",
     ];
     for (const state of STATES) lines.push(`ledger_bridge_journals{state="${state}"} ${counts[state] ?? 0}`);
-    const metrics = options.client?.metrics;
+    const metrics = options.fno?.();
     if (metrics !== undefined) {
       lines.push(
         "# HELP ledger_bridge_fno_responses_total F&O answers by HTTP status.",

@@ -103,6 +103,13 @@ describe("ledger-bridge serve and keys", () => {
     assert.equal(probes.length, 1, "three readiness probes ask F&O once (answer kept 10 s)");
     const metrics = await (await fetch(`${url}/metrics`, { headers })).text();
     assert.match(metrics, /^ledger_bridge_delivery_seconds_count\{state="posted"\} 2$/m);
+    // F&O's answers are counted on the delivery thread and reported every second.
+    let fno = metrics;
+    for (let poll = 0; poll < 30 && !/fno_responses_total\{status="200"\} [1-9]/.test(fno); poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      fno = await (await fetch(`${url}/metrics`, { headers })).text();
+    }
+    assert.match(fno, /^ledger_bridge_fno_responses_total\{status="200"\} [1-9]\d*$/m);
     assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="\+Inf"\} 2$/m);
     assert.doesNotMatch(
       metrics,

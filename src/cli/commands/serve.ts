@@ -1,10 +1,12 @@
+import type { MessagePort } from "node:worker_threads";
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import { tokenProvider } from "../../config/connect.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
+import { startThreadedEngine } from "../../delivery/threaded-engine.js";
 import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
-import type { SqlOutboxStore } from "../../outbox/sql.js";
+import { openDatabase } from "../../outbox/open.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
@@ -37,8 +39,10 @@ export async function runServe(
   onListening?: (serving: Serving) => void,
 ): Promise<number> {
   const port = wholeNumber("--port", flags.port, 65535) ?? 8080;
-  const runtime = await openRuntime(io);
-  const apiStore = new ApiStore((runtime.store as SqlOutboxStore).database);
+  const runtime = await openRuntime(io, { threadedStore: true });
+  // Keys, idempotency and audit on a connection of their own (the outbox may be on its own thread).
+  const apiDatabase = openDatabase(runtime.config.store);
+  const apiStore = new ApiStore(apiDatabase);
   const environment = runtime.config.environment as NonNullable<typeof runtime.config.environment>;
   let tokens: ReturnType<typeof tokenProvider> | undefined;
   const { config } = runtime;
@@ -52,6 +56,7 @@ export async function runServe(
           ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
         };
   if (entra !== undefined && !/^[0-9a-f-]{36}$/i.test(entra.tenantId)) {
+    await apiDatabase.close();
     await runtime.close();
     throw new BridgeError(
       "CONFIG_INVALID",
@@ -68,6 +73,7 @@ export async function runServe(
     rateLimit: config.apiRateLimit,
     delivery,
     worker: flags.worker !== false,
+    fno: () => engine?.activity(),
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({
@@ -81,7 +87,13 @@ export async function runServe(
         writeProbe: false,
       }),
   });
-  const engine = flags.worker === false ? undefined : runtime.engine(delivery.observe);
+  // The worker runs on a thread of its own: its CPU and fsyncs must not delay API requests.
+  // With SQLite it shares the store's thread (one writer for the file) over a port of its own.
+  const share = (runtime.store as { share?: () => MessagePort }).share;
+  const engine =
+    flags.worker === false
+      ? undefined
+      : await startThreadedEngine(runtime.config, delivery.observe, share?.());
   // Idempotency records: kept a day, stale in-flight markers released (every instance may sweep).
   const sweep = () =>
     apiStore.purgeIdempotent(Date.now()).catch((error: unknown) => {
@@ -91,7 +103,6 @@ export async function runServe(
   await sweep();
   const sweeper = setInterval(sweep, 10 * 60_000);
   sweeper.unref();
-  const working = engine?.run();
   try {
     const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
     const style = styleFor(io);
@@ -118,8 +129,8 @@ export async function runServe(
   } finally {
     clearInterval(sweeper);
     await app.close();
-    engine?.stop();
-    await working;
+    await engine?.stop();
+    await apiDatabase.close();
     await runtime.close();
   }
   return EXIT.ok;

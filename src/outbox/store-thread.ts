@@ -1,0 +1,57 @@
+/**
+ * The worker-thread side of the threaded store (threaded.ts): opens the SQLite outbox and runs the
+ * store's methods as messages arrive. Statements and fsyncs happen on this thread; calls that arrive
+ * while one commits queue up and are committed together (sqlite.ts's group commit).
+ */
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { isBridgeError } from "../core/errors/bridge-error.js";
+import { openStore } from "./open.js";
+import type { OutboxStore } from "./store.js";
+
+interface Call {
+  readonly id: number;
+  readonly method: keyof OutboxStore | "shutdown";
+  readonly args: unknown[];
+}
+
+const port = parentPort;
+if (port === null) throw new Error("store-thread.ts runs as a worker thread");
+
+let store: OutboxStore;
+try {
+  store = await openStore((workerData as { location: string }).location);
+  port.postMessage({ id: 0, ok: true, value: null });
+} catch (error) {
+  port.postMessage({ id: 0, ok: false, error: describe(error) });
+}
+
+/** Errors cross the thread boundary as data: the stable code survives, the class is rebuilt there. */
+function describe(error: unknown) {
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    ...(isBridgeError(error) ? { code: error.code, retryable: error.retryable } : {}),
+  };
+}
+
+/** Serves calls arriving on a port: the main thread's, or one shared with another thread. */
+function serve(endpoint: Pick<MessagePort, "on" | "postMessage">): void {
+  endpoint.on("message", (call: Call | { connect: MessagePort }) => {
+    if ("connect" in call) {
+      serve(call.connect);
+      return;
+    }
+    // "shutdown" closes the store; a shared port's "close" only ends that line (the store stays open).
+    if (call.method === "close") {
+      (endpoint as MessagePort).close?.();
+      return;
+    }
+    const method = (call.method === "shutdown" ? store.close : store[call.method]) as (
+      ...args: unknown[]
+    ) => Promise<unknown>;
+    method.apply(store, call.args).then(
+      (value) => endpoint.postMessage({ id: call.id, ok: true, value }),
+      (error: unknown) => endpoint.postMessage({ id: call.id, ok: false, error: describe(error) }),
+    );
+  });
+}
+serve(port);

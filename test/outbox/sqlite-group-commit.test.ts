@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { SqliteDatabase } from "../../src/outbox/sqlite.js";
+
+function database(): SqliteDatabase {
+  const db = new SqliteDatabase(join(mkdtempSync(join(tmpdir(), "lb-group-")), "group.db"));
+  return db;
+}
+
+describe("SQLite group commit", () => {
+  it("commits transactions that queue up together; one that fails leaves no trace and takes no other down", async () => {
+    const db = database();
+    await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first transaction holds the queue until released; the others queue up behind it.
+    const first = db.transaction(async () => {
+      await db.query("INSERT INTO t VALUES ('first')");
+      await gate;
+      return "first";
+    });
+    const queued = Array.from({ length: 6 }, (_, index) =>
+      db.transaction(async () => {
+        await db.query("INSERT INTO t VALUES (?)", [`q${index}`]);
+        if (index === 3) {
+          await db.query("INSERT INTO t VALUES ('ghost')");
+          throw new Error("refused");
+        }
+        // A transaction sees its own writes, and a nested one runs inside it.
+        const seen = await db.transaction(() => db.query("SELECT k FROM t WHERE k = ?", [`q${index}`]));
+        return seen.length;
+      }),
+    );
+    release();
+    assert.equal(await first, "first");
+    const settled = await Promise.allSettled(queued);
+    assert.deepEqual(
+      settled.map((result) =>
+        result.status === "fulfilled" ? result.value : (result.reason as Error).message,
+      ),
+      [1, 1, 1, "refused", 1, 1],
+    );
+    const rows = (await db.query("SELECT k FROM t ORDER BY k")).map((row) => row.k);
+    assert.deepEqual(rows, ["first", "q0", "q1", "q2", "q4", "q5"], "q3 and its ghost row were undone");
+    await db.close();
+  });
+
+  it("keeps every commit durable before the caller hears of it, across a reopen", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "lb-group-")), "durable.db");
+    const db = new SqliteDatabase(path);
+    await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        db.transaction(() => db.query("INSERT INTO t VALUES (?)", [`k${index}`])),
+      ),
+    );
+    await db.close();
+    const again = new SqliteDatabase(path);
+    assert.equal(Number((await again.query("SELECT COUNT(*) AS n FROM t"))[0]?.n), 200);
+    await again.close();
+  });
+});

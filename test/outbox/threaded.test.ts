@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { isBridgeError } from "../../src/core/errors/bridge-error.js";
+import { openStore } from "../../src/outbox/open.js";
+import { openThreadedStore, storeOverPort } from "../../src/outbox/threaded.js";
+
+const T0 = Date.parse("2026-11-30T12:00:00Z");
+const journal = (key: string, contentHash = "a".repeat(64)) => ({
+  key,
+  company: "usmf",
+  journalName: "GenJrn",
+  source: "test",
+  contentHash,
+  payload: "{}",
+  lineCount: 2,
+  post: false,
+  marker: `lb:${key}`,
+});
+
+describe("the SQLite outbox on its own thread", () => {
+  it("answers like the store itself, errors keep their code, and a shared port reaches the same store", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "lb-threaded-")), "outbox.db");
+    const store = await openThreadedStore(path);
+    assert.equal((await store.enqueue(journal("t1"), T0)).outcome, "created");
+    assert.equal((await store.enqueue(journal("t1"), T0)).outcome, "duplicate");
+    const conflict = await store.enqueue(journal("t1", "b".repeat(64)), T0).catch((error: unknown) => error);
+    assert.ok(isBridgeError(conflict), "the error crosses the thread as a BridgeError");
+    assert.equal(conflict.code, "OUTBOX_CONFLICT");
+    assert.equal(
+      (conflict.message.match(/Give the changed journal a new key/g) ?? []).length,
+      1,
+      "the fix once",
+    );
+
+    // Another thread's line to the same store (here: this thread, over a port).
+    const port = store.share();
+    const other = storeOverPort(port, async () => port.close());
+    const [claimed] = await other.claim("w", 10, 60_000, T0);
+    assert.equal(claimed?.key, "t1");
+    assert.deepEqual(
+      await other.extendLeases("w", [{ key: "t1", attempt: 1 }], T0 + 120_000),
+      new Set(["t1"]),
+    );
+    await other.close();
+    assert.equal((await store.get("t1"))?.leaseOwner, "w", "closing a shared line leaves the store open");
+    await store.close();
+
+    const direct = await openStore(path);
+    assert.equal((await direct.get("t1"))?.leaseUntil, T0 + 120_000, "everything was committed to the file");
+    await direct.close();
+  });
+});
