@@ -333,14 +333,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.post("/v1/journals", { preHandler: authenticate("submit") }, async (request, reply) => {
     const body = bodyOf(request);
     return idempotent(request, reply, body, () => {
-      // One journal object or a list of them.
-      const text = body.toString("utf8").trimStart();
-      return submit(
-        "request.json",
-        text.startsWith("[") ? text : `[${text}]`,
-        request.caller as Caller,
-        `api:${(request.caller as Caller).id}`,
-      );
+      // One journal object or a list of them: the JSON reader takes a top-level array or a sequence of
+      // top-level objects, so a single object is read as it was sent (positions stay the client's).
+      return submit("request.json", body, request.caller as Caller, `api:${(request.caller as Caller).id}`);
     });
   });
 

@@ -442,3 +442,17 @@ describe("HTTP API: what the dashboard reads", () => {
       assert.ok(docs.includes(path), `the docs page lists ${path}`);
   });
 });
+
+describe("HTTP API: positions in a single-object body", () => {
+  it("reports the line and column of the body as sent (no wrapping shifts them)", async () => {
+    const text =
+      '{"key":"pos-1","company":"usmf","journalName":"GenJrn","lines":[{"transDate":"2026-11-30","account":"601100","debit":10,"currency":"USD"},{"transDate":"2026-11-30","account":"110110","credit":"10","currency":"USD"}]}';
+    const answer = await submit(text);
+    assert.equal(answer.statusCode, 400, answer.body);
+    const problem = answer
+      .json()
+      .error.errors.find((each: { code: string }) => each.code === "JSON_NUMBER_AMOUNT");
+    assert.equal(problem?.line, 1);
+    assert.equal(problem?.column, text.indexOf(":10,") + 2, "the column of the number 10");
+  });
+});
