@@ -38,3 +38,11 @@ export function wholeNumber(flag: string, value: string | undefined, max: number
     throw new UsageError("USAGE", `${flag} must be a whole number from 0 to ${max}.`);
   return Number(value);
 }
+
+/** Resolves on the first SIGINT or SIGTERM: how a long-running command (serve, emulator, start) is stopped. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+}

@@ -3,8 +3,9 @@
  * for the configured environment, or for the built-in emulator (announced loudly) when none is.
  */
 import { join } from "node:path";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import { normalizeEnvironmentUrl } from "../auth/environment-url.js";
+import { processLogger } from "../common/logger.js";
 import { connect } from "../config/connect.js";
 import { type BridgeConfig, loadConfig } from "../config/index.js";
 import type { ClientEvent, D365Client } from "../d365/client.js";
@@ -32,8 +33,8 @@ export interface Runtime {
 }
 
 export function cliLogger(io: CliIo): Logger {
-  // Structured JSON logs on stderr; a command prints its own results, so only errors unless LOG_LEVEL asks.
-  return pino({ level: io.env.LOG_LEVEL ?? "error", base: { app: "ledger-bridge" } }, pino.destination(2));
+  // A command prints its own results; its log is for what went wrong.
+  return processLogger(io.env);
 }
 
 /**

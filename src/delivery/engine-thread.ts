@@ -4,7 +4,7 @@
  * delay an API request. Tells the main thread what it settles and, every second, what F&O answered.
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import pino from "pino";
+import { processLogger } from "../common/logger.js";
 import { connect } from "../config/connect.js";
 import type { BridgeConfig } from "../config/index.js";
 import { openStore } from "../outbox/open.js";
@@ -16,10 +16,7 @@ import type { FnoActivity } from "./threaded-engine.js";
 const port = parentPort;
 if (port === null) throw new Error("engine-thread.ts runs as a worker thread");
 const { config, storePort } = workerData as { config: BridgeConfig; storePort?: MessagePort };
-const logger = pino(
-  { level: process.env.LOG_LEVEL ?? "error", base: { app: "ledger-bridge" } },
-  pino.destination(2),
-);
+const logger = processLogger(process.env);
 const environment = config.environment as NonNullable<BridgeConfig["environment"]>;
 // SQLite: every write through the store's thread (one writer, group commits, no lock waits between
 // threads); PostgreSQL: a pool of the engine's own.

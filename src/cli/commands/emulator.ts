@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { SCENARIOS, type ScenarioName, startEmulator } from "../../emulator/index.js";
-import { type CliIo, EXIT, styleFor, wholeNumber } from "../io.js";
+import { type CliIo, EXIT, styleFor, untilSignal, wholeNumber } from "../io.js";
 
 export interface EmulatorFlags {
   readonly port?: string;
@@ -76,10 +76,6 @@ export function registerEmulator(program: Command, io: CliIo, done: (code: numbe
     .option("--state <file>", "keep the emulator's state in this SQLite file across restarts")
     .option("--json", "print the connection details as one JSON line")
     .action(async (flags: EmulatorFlags) => {
-      const stop = new Promise((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      done(await runEmulator(flags, io, stop));
+      done(await runEmulator(flags, io, untilSignal()));
     });
 }

@@ -10,7 +10,7 @@ import { openDatabase } from "../../outbox/open.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
-import { type CliIo, EXIT, styleFor, wholeNumber } from "../io.js";
+import { type CliIo, EXIT, styleFor, untilSignal, wholeNumber } from "../io.js";
 import { openRuntime } from "../runtime.js";
 
 export interface ServeFlags {
@@ -145,10 +145,6 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option("--no-worker", "API only: another instance sharing the store delivers")
     .option("--no-post", "deliver submitted journals without posting them")
     .action(async (flags: ServeFlags) => {
-      const stop = new Promise((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      done(await runServe(flags, io, stop));
+      done(await runServe(flags, io, untilSignal()));
     });
 }

@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { BridgeError } from "../../core/errors/bridge-error.js";
-import { type CliIo, EXIT, styleFor } from "../io.js";
+import { type CliIo, EXIT, styleFor, untilSignal } from "../io.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { withApiStore } from "./keys.js";
 import { runServe } from "./serve.js";
@@ -165,10 +165,6 @@ export function registerStart(program: Command, io: CliIo, done: (code: number) 
     .option("--port <n>", "TCP port (default 8080, or any free one when 8080 is taken)")
     .option("--once", "stop once the examples are delivered instead of serving until Ctrl+C")
     .action(async (flags: StartFlags) => {
-      const stop = new Promise((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      done(await runStart(flags, io, stop));
+      done(await runStart(flags, io, untilSignal()));
     });
 }
