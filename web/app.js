@@ -418,7 +418,7 @@ function describe(detail) {
     parts.push(`vouchers ${detail.vouchers.map((voucher) => voucher.postedVoucher).join(", ")}`);
   if (detail.reconciled) parts.push(`found in F&O: ${detail.reconciled}`);
   if (detail.errorCode) parts.push(`${detail.errorCode}: ${detail.error ?? ""}`);
-  if (detail.redrivenBy) parts.push(`redriven by ${detail.redrivenBy}`);
+  if (detail.redrive) parts.push(`redriven by ${detail.by}`);
   if (detail.requestId) parts.push(`request ${detail.requestId}`);
   return parts.join("; ");
 }

@@ -175,6 +175,7 @@ describe("the dashboard in chromium", async () => {
     assert.equal(await detail.getByRole("button", { name: "Redrive" }).isHidden(), true);
     const trail = (await detail.locator("#trail").textContent()) ?? "";
     assert.match(trail, /Dead → Ready/);
+    assert.match(trail, /redriven by key:\w+/, "the trail says who redrove it");
     assert.match(trail, /Posted/);
     await shot(page, "journal-posted");
     await page.close();

@@ -11,7 +11,7 @@ function database(): SqliteDatabase {
 }
 
 describe("SQLite group commit", () => {
-  it("commits transactions that queue up together; one that fails leaves no trace and takes no other down", async () => {
+  it("runs transactions that queue up each in its own savepoint: one that fails leaves no trace and takes no other down", async () => {
     const db = database();
     await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
     let release: () => void = () => {};
