@@ -115,6 +115,12 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
   ];
 }
 
+/**
+ * Journals per transaction when the worker claims or records many at once: SQLite has one writer per
+ * file, so an API request's enqueue waits for the transaction in progress (a chunk takes a few ms).
+ */
+const WRITE_CHUNK = 50;
+
 const COLUMNS = `key, company, journal_name, source, content_hash, payload, line_count, post, marker, state, attempt,
   lease_owner, lease_until, available_at, journal_batch_number, lines_confirmed_at, posted_at, vouchers,
   last_error_code, last_error, created_at, updated_at`;
@@ -255,6 +261,23 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
+    // In transactions of WRITE_CHUNK journals: each claim stands alone, and short transactions keep
+    // the write lock short for the API requests waiting behind them.
+    const claimed: StoredJournal[] = [];
+    while (claimed.length < limit) {
+      const chunk = await this.claimChunk(
+        worker,
+        Math.min(WRITE_CHUNK, limit - claimed.length),
+        leaseMs,
+        now,
+      );
+      claimed.push(...chunk);
+      if (chunk.length < WRITE_CHUNK) break;
+    }
+    return claimed.sort((a, b) => a.availableAt - b.availableAt || a.key.localeCompare(b.key));
+  }
+
+  private claimChunk(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
     const states = CLAIMABLE.map((state) => `'${state}'`).join(", ");
     const lock = this.db.capabilities.skipLocked ? "FOR UPDATE SKIP LOCKED" : "";
     return this.db.transaction(async () => {
@@ -283,7 +306,7 @@ export class SqlOutboxStore implements OutboxStore {
           now,
         );
       }
-      return journals.sort((a, b) => a.availableAt - b.availableAt || a.key.localeCompare(b.key));
+      return journals;
     });
   }
 
@@ -300,7 +323,14 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]> {
-    if (entries.length === 0) return [];
+    // Each record is fenced on its own, so the chunks need not commit together (see claim).
+    const results: boolean[] = [];
+    for (let start = 0; start < entries.length; start += WRITE_CHUNK)
+      results.push(...(await this.settleChunk(worker, entries.slice(start, start + WRITE_CHUNK), now)));
+    return results;
+  }
+
+  private settleChunk(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]> {
     return this.db.transaction(async () => {
       // Lock the rows first, in key order as extendLeases does: two transactions on the same rows then
       // never wait for each other in a circle (PostgreSQL's deadlock).
@@ -323,11 +353,15 @@ export class SqlOutboxStore implements OutboxStore {
     { key, attempt, changes, detail }: SettleEntry,
     now: number,
   ): Promise<boolean> {
-    const current = await this.get(key);
+    const [current] = await this.run("SELECT state, attempt, lease_owner FROM journals WHERE key = $1", [
+      key,
+    ]);
     // Fencing: only the worker holding this attempt may record anything.
-    if (current === undefined || current.attempt !== attempt || current.leaseOwner !== worker) return false;
-    if (!canMove(current.state, changes.state)) {
-      throw new Error(`outbox: ${key} cannot move from ${current.state} to ${changes.state}`);
+    if (current === undefined || Number(current.attempt) !== attempt || current.lease_owner !== worker)
+      return false;
+    const from = String(current.state) as JournalState;
+    if (!canMove(from, changes.state)) {
+      throw new Error(`outbox: ${key} cannot move from ${from} to ${changes.state}`);
     }
     const updated = await this.run(
       `UPDATE journals SET state = $1,
@@ -359,7 +393,7 @@ export class SqlOutboxStore implements OutboxStore {
       ],
     );
     if (updated.length === 0) return false;
-    await this.event(key, attempt, worker, current.state, changes.state, detail, now);
+    await this.event(key, attempt, worker, from, changes.state, detail, now);
     return true;
   }
 

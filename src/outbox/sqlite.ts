@@ -36,6 +36,18 @@ interface PendingTransaction {
 /** Transactions committed together at most: bounds the time one group holds SQLite's write lock. */
 const MAX_GROUP = 64;
 
+/**
+ * A group of background transactions stops taking more after this long, so foreground work that
+ * arrives meanwhile waits at most about this plus one fsync.
+ */
+const BACKGROUND_GROUP_MS = 4;
+
+/** Marks the transactions started inside `work` as background work (see `transaction`). */
+const background = new AsyncLocalStorage<true>();
+export function inBackground<T>(work: () => T): T {
+  return background.run(true, work);
+}
+
 export class SqliteDatabase implements SqlDatabase {
   readonly capabilities = CAPABILITIES;
   private readonly db: Database.Database;
@@ -101,12 +113,16 @@ export class SqliteDatabase implements SqlDatabase {
    * Group commit: transactions that queue up while one runs are carried out together, each in its own
    * savepoint (a failure undoes only its own work), under one COMMIT — one fsync for the group instead
    * of one each. Every caller's promise settles only after that COMMIT, so what it acknowledges is
-   * durable. Under load this is what keeps API requests from waiting behind a row of fsyncs.
+   * durable. Foreground transactions (API requests) are grouped first and never behind background
+   * ones (the delivery worker's, marked with `inBackground`); a background group closes after
+   * BACKGROUND_GROUP_MS, and between groups the event loop runs, so a request that arrives while the
+   * worker records a round waits for one short group, not for the round.
    */
   transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.inTransaction.getStore()) return work();
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve, reject } as PendingTransaction);
+      const queue = background.getStore() ? this.background : this.foreground;
+      queue.push({ work, resolve, reject } as PendingTransaction);
       if (!this.draining) {
         this.draining = true;
         void this.exclusive(() => this.drain());
@@ -114,54 +130,75 @@ export class SqliteDatabase implements SqlDatabase {
     });
   }
 
-  private readonly pending: PendingTransaction[] = [];
+  private readonly foreground: PendingTransaction[] = [];
+  private readonly background: PendingTransaction[] = [];
   private draining = false;
 
   private async drain(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
-        const group = this.pending.splice(0, MAX_GROUP);
-        const outcomes: { ok: boolean; value: unknown }[] = [];
-        try {
-          this.db.exec("BEGIN IMMEDIATE");
-        } catch (error) {
-          for (const item of group) item.reject(error);
-          continue;
-        }
-        let aborted: unknown;
-        for (const item of group) {
-          this.db.exec("SAVEPOINT lb_tx");
-          try {
-            const value = await this.inTransaction.run(true, item.work);
-            this.db.exec("RELEASE lb_tx");
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back.
-            if (!this.db.inTransaction) {
-              aborted = error;
-              break;
-            }
-            this.db.exec("ROLLBACK TO lb_tx");
-            this.db.exec("RELEASE lb_tx");
-            outcomes.push({ ok: false, value: error });
-          }
-        }
-        try {
-          if (aborted !== undefined) throw aborted;
-          this.db.exec("COMMIT");
-        } catch (error) {
-          if (this.db.inTransaction) this.db.exec("ROLLBACK");
-          for (const item of group) item.reject(error);
-          continue;
-        }
-        for (const [index, item] of group.entries()) {
-          const outcome = outcomes[index] as { ok: boolean; value: unknown };
-          if (outcome.ok) item.resolve(outcome.value);
-          else item.reject(outcome.value);
-        }
+      let first = true;
+      while (this.foreground.length > 0 || this.background.length > 0) {
+        // Let messages that arrived during the last group queue their transactions before choosing.
+        if (!first) await new Promise((resolve) => setImmediate(resolve));
+        first = false;
+        if (this.foreground.length > 0) await this.commitGroup(this.foreground, Number.POSITIVE_INFINITY);
+        else await this.commitGroup(this.background, BACKGROUND_GROUP_MS);
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /** Runs transactions from the head of `queue` under one COMMIT, taking more while `budgetMs` lasts. */
+  private async commitGroup(queue: PendingTransaction[], budgetMs: number): Promise<void> {
+    const group: PendingTransaction[] = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      for (const item of queue.splice(0, MAX_GROUP)) item.reject(error);
+      return;
+    }
+    const started = performance.now();
+    let aborted: unknown;
+    while (queue.length > 0 && group.length < MAX_GROUP && performance.now() - started < budgetMs) {
+      const item = queue.shift() as PendingTransaction;
+      group.push(item);
+      try {
+        this.db.exec("SAVEPOINT lb_tx");
+        const value = await this.inTransaction.run(true, item.work);
+        this.db.exec("RELEASE lb_tx");
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        // Some errors (a full disk, an I/O error) make SQLite roll the whole transaction back; if
+        // even undoing the savepoint fails, the group cannot be trusted: all of it is rolled back.
+        try {
+          if (!this.db.inTransaction) throw error;
+          this.db.exec("ROLLBACK TO lb_tx");
+          this.db.exec("RELEASE lb_tx");
+        } catch (undo) {
+          aborted = undo;
+          break;
+        }
+        outcomes.push({ ok: false, value: error });
+      }
+    }
+    try {
+      if (aborted !== undefined) throw aborted;
+      this.db.exec("COMMIT");
+    } catch (error) {
+      try {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      } catch {
+        // Nothing more to undo here: SQLite rolls back a transaction whose connection failed.
+      }
+      for (const item of group) item.reject(error);
+      return;
+    }
+    for (const [index, item] of group.entries()) {
+      const outcome = outcomes[index] as { ok: boolean; value: unknown };
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.value);
     }
   }
 

@@ -6,6 +6,7 @@
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { openStore } from "./open.js";
+import { inBackground } from "./sqlite.js";
 import type { OutboxStore } from "./store.js";
 
 interface Call {
@@ -33,11 +34,14 @@ function describe(error: unknown) {
   };
 }
 
-/** Serves calls arriving on a port: the main thread's, or one shared with another thread. */
-function serve(endpoint: Pick<MessagePort, "on" | "postMessage">): void {
+/**
+ * Serves calls arriving on a port: the main thread's (API requests: foreground), or one shared with
+ * another thread (the delivery worker's: background, its transactions wait while requests queue).
+ */
+function serve(endpoint: Pick<MessagePort, "on" | "postMessage">, lane: "foreground" | "background"): void {
   endpoint.on("message", (call: Call | { connect: MessagePort }) => {
     if ("connect" in call) {
-      serve(call.connect);
+      serve(call.connect, "background");
       return;
     }
     // "shutdown" closes the store; a shared port's "close" only ends that line (the store stays open).
@@ -48,10 +52,11 @@ function serve(endpoint: Pick<MessagePort, "on" | "postMessage">): void {
     const method = (call.method === "shutdown" ? store.close : store[call.method]) as (
       ...args: unknown[]
     ) => Promise<unknown>;
-    method.apply(store, call.args).then(
+    const run = () => method.apply(store, call.args);
+    (lane === "background" ? inBackground(run) : run()).then(
       (value) => endpoint.postMessage({ id: call.id, ok: true, value }),
       (error: unknown) => endpoint.postMessage({ id: call.id, ok: false, error: describe(error) }),
     );
   });
 }
-serve(port);
+serve(port, "foreground");

@@ -73,6 +73,39 @@ for (const engine of ENGINES) {
       assert.ok(expired.every((j) => j.attempt === 2 && j.leaseOwner === "worker-c"));
     });
 
+    it("claims and records more journals than one transaction holds, in order, each once", async () => {
+      // 130 journals: more than two of the store's write chunks (it claims and records in pieces).
+      const keys = Array.from({ length: 130 }, (_, index) => `bulk-${String(index).padStart(3, "0")}`);
+      for (const [index, key] of keys.entries()) await store.enqueue(journal(key), T0 + index);
+      const first = await store.claim("worker-a", 120, LEASE, T0 + 1_000);
+      assert.deepEqual(
+        first.map((j) => j.key),
+        keys.slice(0, 120),
+        "the 120 due first, in order",
+      );
+      const rest = await store.claim("worker-b", 120, LEASE, T0 + 1_000);
+      assert.deepEqual(
+        rest.map((j) => j.key),
+        keys.slice(120),
+      );
+      const entries = first.map((j) => ({
+        key: j.key,
+        attempt: j.attempt,
+        changes: { state: "lines_created" as const, journalBatchNumber: `B-${j.key}` },
+        detail: {},
+      }));
+      // One entry fenced out (another attempt) in the middle of the list: only it comes back false.
+      const fenced = entries.map((entry, index) => (index === 77 ? { ...entry, attempt: 99 } : entry));
+      const results = await store.settleMany("worker-a", fenced, T0 + 2_000);
+      assert.equal(results.length, 120);
+      assert.deepEqual(
+        results.flatMap((ok, index) => (ok ? [] : [index])),
+        [77],
+      );
+      assert.equal((await store.get(keys[119] as string))?.journalBatchNumber, `B-${keys[119]}`);
+      assert.equal((await store.get(keys[77] as string))?.state, "ready");
+    });
+
     it("fences: a worker whose lease expired cannot settle a journal another worker finished", async () => {
       await store.enqueue(journal("f1"), T0);
       const [stale] = await store.claim("stale", 1, LEASE, T0 + 100_000);

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { SqliteDatabase } from "../../src/outbox/sqlite.js";
+import { inBackground, SqliteDatabase } from "../../src/outbox/sqlite.js";
 
 function database(): SqliteDatabase {
   const db = new SqliteDatabase(join(mkdtempSync(join(tmpdir(), "lb-group-")), "group.db"));
@@ -47,6 +47,42 @@ describe("SQLite group commit", () => {
     );
     const rows = (await db.query("SELECT k FROM t ORDER BY k")).map((row) => row.k);
     assert.deepEqual(rows, ["first", "q0", "q1", "q2", "q4", "q5"], "q3 and its ghost row were undone");
+    await db.close();
+  });
+
+  it("commits a foreground transaction before background ones that queued ahead of it", async () => {
+    const db = database();
+    await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    const committed: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let running: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      running = resolve;
+    });
+    const insert = (name: string) => db.query("INSERT INTO t VALUES (?)", [name]);
+    // The worker's first transaction is running (and runs past the background group's time budget)
+    // when the others queue: four more of the worker's, then an API request's.
+    const first = inBackground(() =>
+      db.transaction(async () => {
+        await insert("bg0");
+        running();
+        await gate;
+        const until = performance.now() + 10;
+        while (performance.now() < until);
+      }),
+    ).then(() => committed.push("bg0"));
+    await started;
+    const queued = [1, 2, 3, 4].map((index) =>
+      inBackground(() => db.transaction(() => insert(`bg${index}`))).then(() => committed.push(`bg${index}`)),
+    );
+    const request = db.transaction(() => insert("api")).then(() => committed.push("api"));
+    release();
+    await Promise.all([first, request, ...queued]);
+    assert.deepEqual(committed, ["bg0", "api", "bg1", "bg2", "bg3", "bg4"]);
+    assert.equal(Number((await db.query("SELECT COUNT(*) AS n FROM t"))[0]?.n), 6);
     await db.close();
   });
 
