@@ -193,6 +193,11 @@ export class D365Client {
   /** The write token and the session cookies it came with, for this environment. */
   private readonly session: SessionState = { cookies: new Map() };
 
+  /** Where this client's tokens come from (the doctor checks the same provider the client uses). */
+  get tokens(): TokenProvider {
+    return this.options.tokens;
+  }
+
   constructor(private readonly options: D365ClientOptions) {
     this.url = options.url;
     this.clock = options.clock ?? systemClock;

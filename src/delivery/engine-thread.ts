@@ -20,10 +20,7 @@ const logger = processLogger(process.env);
 const environment = config.environment as NonNullable<BridgeConfig["environment"]>;
 // SQLite: every write through the store's thread (one writer, group commits, no lock waits between
 // threads); PostgreSQL: a pool of the engine's own.
-const store =
-  storePort === undefined
-    ? await openStore(config.store)
-    : storeOverPort(storePort, async () => storePort.close());
+const store = storePort === undefined ? await openStore(config.store) : storeOverPort(storePort);
 const client = connect(config, environment, { logger: logger.child({ component: "d365" }) });
 // Events go over in bundles a tenth of a second apart: one message per event would cost the main
 // thread more than the events are worth.

@@ -30,7 +30,11 @@ function rebuild(error: NonNullable<Reply["error"]>): Error {
 
 /** The store on its thread, and a way to give other threads (the delivery engine's) a line to it. */
 export interface ThreadedStore extends OutboxStore {
-  /** A port to transfer to another thread, where `storeOverPort` makes a store of it. */
+  /**
+   * A port to transfer to another thread, where `storeOverPort` makes a store of it. Work sent over a
+   * shared port is background work: the store thread commits the main thread's calls (API requests)
+   * ahead of it.
+   */
   share(): MessagePort;
 }
 
@@ -39,37 +43,63 @@ interface Endpoint {
   on(event: "message", listener: (message: Reply) => void): unknown;
 }
 
-/** A store whose every method is a call over `endpoint` to store-thread.ts. */
-export function storeOverPort(endpoint: Endpoint, close: () => Promise<void>): OutboxStore {
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let next = 1;
-  endpoint.on("message", (reply: Reply) => {
-    const pending = waiting.get(reply.id);
-    if (pending === undefined) return;
-    waiting.delete(reply.id);
-    if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(rebuild(reply.error ?? { message: "the store thread failed" }));
-  });
-  const call = (method: string, args: unknown[]): Promise<unknown> => {
-    const id = next++;
-    return new Promise((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
-      endpoint.postMessage({ id, method, args });
+/** One line to the store thread: calls go out as messages, replies settle them by id. */
+class StoreLine {
+  private readonly waiting = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: Error) => void }
+  >();
+  private next = 1;
+  /** Set once the thread is gone: later calls fail at once. */
+  private stopped: Error | undefined;
+
+  constructor(private readonly endpoint: Endpoint) {
+    endpoint.on("message", (reply: Reply) => {
+      const pending = this.waiting.get(reply.id);
+      if (pending === undefined) return;
+      this.waiting.delete(reply.id);
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(rebuild(reply.error ?? { message: "the store thread failed" }));
     });
-  };
-  const store = new Proxy({} as OutboxStore & { fail(error: Error): void }, {
-    get(_target, name) {
-      if (name === "then") return undefined;
-      if (name === "close") return close;
-      if (name === "fail")
-        return (error: Error) => {
-          for (const pending of waiting.values()) pending.reject(error);
-          waiting.clear();
-        };
-      return (...args: unknown[]) => call(String(name), args);
-    },
-  });
-  return store;
+  }
+
+  call(method: string, args: unknown[]): Promise<unknown> {
+    if (this.stopped !== undefined) return Promise.reject(this.stopped);
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.endpoint.postMessage({ id, method, args });
+    });
+  }
+
+  /** The thread is gone: every call still waiting fails now instead of never. */
+  failAll(error: Error): void {
+    this.stopped ??= error;
+    for (const pending of this.waiting.values()) pending.reject(error);
+    this.waiting.clear();
+  }
+
+  /** The line as a store: `own` members as given, every other method a call over the line. */
+  asStore<Own extends Pick<OutboxStore, "close">>(own: Own): OutboxStore & Own {
+    return new Proxy(own, {
+      get: (target, name) => {
+        if (name in target) return Reflect.get(target, name);
+        // Not a thenable: `await store` must not call the thread.
+        if (name === "then" || typeof name === "symbol") return undefined;
+        return (...args: unknown[]) => this.call(name, args);
+      },
+    }) as OutboxStore & Own;
+  }
+}
+
+const threadStopped = (reason: string) =>
+  new BridgeError("OUTBOX_UNAVAILABLE", `The store thread stopped: ${reason}.`);
+
+/** A store whose every method is a call over `port` to store-thread.ts (another thread's line). */
+export function storeOverPort(port: MessagePort): OutboxStore {
+  const line = new StoreLine(port);
+  port.on("close", () => line.failAll(threadStopped("its port closed")));
+  return line.asStore({ close: async () => port.close() });
 }
 
 export async function openThreadedStore(location: string): Promise<ThreadedStore> {
@@ -84,26 +114,19 @@ export async function openThreadedStore(location: string): Promise<ThreadedStore
     worker.on("message", first);
     worker.once("error", reject);
   });
-  const store = storeOverPort(worker, async () => {
-    await (store as unknown as { shutdown(): Promise<void> }).shutdown();
-    await worker.terminate();
-  }) as OutboxStore & { fail(error: Error): void };
-  const fail = (error: Error) =>
-    store.fail(new BridgeError("OUTBOX_UNAVAILABLE", `The store thread stopped: ${error.message}.`));
-  worker.on("error", fail);
-  worker.on("exit", (code) => {
-    if (code !== 0) fail(new Error(`exit code ${code}`));
-  });
+  const line = new StoreLine(worker);
+  worker.on("error", (error) => line.failAll(threadStopped(error.message)));
+  worker.on("exit", (code) => line.failAll(threadStopped(`exit code ${code}`)));
   await opened;
-  return new Proxy(store as unknown as ThreadedStore, {
-    get(target, name) {
-      if (name === "share")
-        return () => {
-          const channel = new MessageChannel();
-          worker.postMessage({ connect: channel.port2 }, [channel.port2]);
-          return channel.port1;
-        };
-      return Reflect.get(target, name);
+  return line.asStore({
+    close: async () => {
+      await line.call("shutdown", []);
+      await worker.terminate();
+    },
+    share: () => {
+      const channel = new MessageChannel();
+      worker.postMessage({ connect: channel.port2 }, [channel.port2]);
+      return channel.port1;
     },
   });
 }

@@ -37,7 +37,7 @@ describe("the SQLite outbox on its own thread", () => {
 
     // Another thread's line to the same store (here: this thread, over a port).
     const port = store.share();
-    const other = storeOverPort(port, async () => port.close());
+    const other = storeOverPort(port);
     const [claimed] = await other.claim("w", 10, 60_000, T0);
     assert.equal(claimed?.key, "t1");
     assert.deepEqual(
@@ -46,7 +46,15 @@ describe("the SQLite outbox on its own thread", () => {
     );
     await other.close();
     assert.equal((await store.get("t1"))?.leaseOwner, "w", "closing a shared line leaves the store open");
+    const another = storeOverPort(store.share());
     await store.close();
+    // The thread is gone: calls fail with the outbox's code instead of waiting for ever.
+    for (const line of [store, another])
+      await assert.rejects(line.get("t1"), (error: unknown) => {
+        assert.ok(isBridgeError(error));
+        assert.equal(error.code, "OUTBOX_UNAVAILABLE");
+        return true;
+      });
 
     const direct = await openStore(path);
     assert.equal((await direct.get("t1"))?.leaseUntil, T0 + 120_000, "everything was committed to the file");

@@ -1,7 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
-import { tokenProvider } from "../../config/connect.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import { startThreadedEngine } from "../../delivery/threaded-engine.js";
 import { runDoctor } from "../../doctor/doctor.js";
@@ -43,8 +42,6 @@ export async function runServe(
   // Keys, idempotency and audit on a connection of their own (the outbox may be on its own thread).
   const apiDatabase = openDatabase(runtime.config.store);
   const apiStore = new ApiStore(apiDatabase);
-  const environment = runtime.config.environment as NonNullable<typeof runtime.config.environment>;
-  let tokens: ReturnType<typeof tokenProvider> | undefined;
   const { config } = runtime;
   const entra =
     config.apiAudiences === undefined
@@ -79,10 +76,7 @@ export async function runServe(
       runDoctor({
         config: runtime.config,
         configured: runtime.configured,
-        tokens: () => {
-          tokens ??= tokenProvider(runtime.config, environment);
-          return tokens;
-        },
+        tokens: () => runtime.client.tokens,
         client: () => runtime.client,
         writeProbe: false,
       }),
