@@ -175,7 +175,7 @@ function renderOverview(overview) {
           "button",
           {
             type: "button",
-            class: `tile-${state}`,
+            class: `state-${state}`,
             "aria-pressed": String((ui.filter ?? "all") === state),
             "data-state": state,
             onclick: () => {
