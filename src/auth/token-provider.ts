@@ -2,13 +2,20 @@
  * Bearer tokens for one environment. The credential (through MSAL) caches tokens and renews them before
  * they expire; this only asks, and — when F&O has just refused a token — asks once for a fresh one.
  */
+import { createHash } from "node:crypto";
 import type { TokenCredential } from "@azure/identity";
 import { type AuthorityProbeTarget, probeAuthority } from "./authority-probe.js";
 import { AuthError, toAuthError } from "./errors.js";
 
 export class TokenProvider {
-  /** Token requests that bypassed the cache (after a 401), for metrics. */
-  forcedRefreshes = 0;
+  /**
+   * Tokens Entra ID issued to this provider — the first, each renewal before expiry, each forced one
+   * after a 401 — counted when the credential hands out a token other than the last (MSAL answers
+   * from its cache otherwise). For metrics: how often the service goes to Entra ID.
+   */
+  issued = 0;
+  /** A digest of the last token, not the token: nothing here should hold a secret longer than MSAL. */
+  private lastDigest: string | undefined;
 
   constructor(
     private readonly credential: TokenCredential,
@@ -25,13 +32,17 @@ export class TokenProvider {
           access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } },
         })
       : undefined;
-    if (options.forceRefresh) this.forcedRefreshes++;
     try {
       const result = await this.credential.getToken(this.scope, {
         ...(claims === undefined ? {} : { claims }),
         ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
       });
       if (result === null) throw new Error("The credential returned no token.");
+      const digest = createHash("sha256").update(result.token).digest("base64");
+      if (digest !== this.lastDigest) {
+        this.issued++;
+        this.lastDigest = digest;
+      }
       return result.token;
     } catch (error) {
       if (

@@ -40,6 +40,7 @@ const activity = (): FnoActivity => ({
   throttled: client.metrics.throttled,
   throttleWaitMs: client.metrics.throttleWaitMs,
   tokenRefreshes: client.metrics.tokenRefreshes,
+  tokensIssued: client.tokens.issued,
   retries: client.metrics.retries,
   inDoubt: client.metrics.inDoubt,
   pausedForMs: client.gate.remainingMs(),

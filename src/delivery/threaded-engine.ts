@@ -13,7 +13,10 @@ export interface FnoActivity {
   readonly responses: readonly (readonly [number, number])[];
   readonly throttled: number;
   readonly throttleWaitMs: number;
+  /** Tokens fetched again because F&O refused one (401). */
   readonly tokenRefreshes: number;
+  /** Tokens Entra ID issued to the worker (first, renewals, forced). */
+  readonly tokensIssued: number;
   readonly retries: number;
   readonly inDoubt: number;
   /** How long F&O asked to wait, from now (0 when not throttled). */

@@ -548,12 +548,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       for (const [status, count] of metrics.responses)
         lines.push(`ledger_bridge_fno_responses_total{status="${status}"} ${count}`);
       lines.push(
+        "# HELP ledger_bridge_fno_throttled_total F&O answers of 429 Too Many Requests.",
         "# TYPE ledger_bridge_fno_throttled_total counter",
         `ledger_bridge_fno_throttled_total ${metrics.throttled}`,
+        "# HELP ledger_bridge_fno_throttle_wait_seconds_total Time spent waiting as F&O's 429s asked.",
         "# TYPE ledger_bridge_fno_throttle_wait_seconds_total counter",
         `ledger_bridge_fno_throttle_wait_seconds_total ${metrics.throttleWaitMs / 1000}`,
+        "# HELP ledger_bridge_token_refreshes_total Tokens fetched again because F&O refused one (401).",
         "# TYPE ledger_bridge_token_refreshes_total counter",
         `ledger_bridge_token_refreshes_total ${metrics.tokenRefreshes}`,
+        "# HELP ledger_bridge_tokens_issued_total Tokens Entra ID issued to the delivery worker: the first, renewals, forced ones.",
+        "# TYPE ledger_bridge_tokens_issued_total counter",
+        `ledger_bridge_tokens_issued_total ${metrics.tokensIssued}`,
+        "# HELP ledger_bridge_in_doubt_total Writes whose outcome was unknown (reconciled before any re-send).",
         "# TYPE ledger_bridge_in_doubt_total counter",
         `ledger_bridge_in_doubt_total ${metrics.inDoubt}`,
       );

@@ -110,6 +110,8 @@ describe("ledger-bridge serve and keys", () => {
       fno = await (await fetch(`${url}/metrics`, { headers })).text();
     }
     assert.match(fno, /^ledger_bridge_fno_responses_total\{status="200"\} [1-9]\d*$/m);
+    assert.match(fno, /^ledger_bridge_tokens_issued_total 1$/m, "one token from Entra ID, reused");
+    assert.match(fno, /^ledger_bridge_token_refreshes_total 0$/m);
     assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="\+Inf"\} 2$/m);
     assert.doesNotMatch(
       metrics,

@@ -36,6 +36,7 @@ describe("F&O client: tokens", () => {
   it("asks Entra ID once per token lifetime, not once per call", async () => {
     for (let i = 0; i < 5; i++) await entities.queryAll("Currencies");
     assert.equal((await tokenRequests()).length, 1);
+    assert.equal(test.tokens.issued, 1, "the provider counts the tokens Entra ID issued");
     assert.equal((await fnoRequests()).length, 5);
   });
 
@@ -45,6 +46,7 @@ describe("F&O client: tokens", () => {
     const rows = await entities.queryAll("Currencies");
     assert.equal(rows.length, 4);
     assert.equal((await tokenRequests()).length, 2);
+    assert.equal(test.tokens.issued, 2);
     const statuses = (await fnoRequests()).map((entry) => entry.status);
     assert.deepEqual(statuses, [200, 401, 200]);
     assert.deepEqual(test.events.filter((event) => event.type === "token-refresh").length, 1);
