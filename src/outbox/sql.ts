@@ -115,6 +115,30 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
   ];
 }
 
+/** A journal whose key is stored with other content. */
+interface Conflict {
+  readonly outcome: "conflict";
+  readonly journal: NewJournal;
+  readonly existing: StoredJournal;
+}
+
+/** Names every conflicting key (the first ten in full); `of`: the submission's size, when many. */
+function conflictError(conflicts: readonly Conflict[], of?: number): BridgeError {
+  const described = conflicts
+    .slice(0, 10)
+    .map(
+      ({ journal, existing }) =>
+        `Journal ${journal.key} is stored from ${existing.source} (content ${existing.contentHash.slice(0, 12)}); ${journal.source} gives it other content (${journal.contentHash.slice(0, 12)}).`,
+    )
+    .join(" ");
+  const more = conflicts.length > 10 ? ` And ${conflicts.length - 10} more.` : "";
+  const prefix =
+    of === undefined
+      ? ""
+      : `${conflicts.length} of ${of} journals conflict with stored ones; nothing was stored. `;
+  return new BridgeError("OUTBOX_CONFLICT", `${prefix}${described}${more}`);
+}
+
 /**
  * Journals per transaction when the worker claims or records many at once: SQLite has one writer per
  * file, so an API request's enqueue waits for the transaction in progress (a chunk takes a few ms).
@@ -217,47 +241,64 @@ export class SqlOutboxStore implements OutboxStore {
 
   async enqueue(journal: NewJournal, now: number): Promise<EnqueueResult> {
     return this.db.transaction(async () => {
-      const inserted = await this.run(
-        `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post, marker, state,
-           attempt, available_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10)
-         ON CONFLICT (key) DO NOTHING
-         RETURNING ${COLUMNS}`,
-        [
-          journal.key,
-          journal.company,
-          journal.journalName,
-          journal.source,
-          journal.contentHash,
-          journal.payload,
-          journal.lineCount,
-          journal.post ? 1 : 0,
-          journal.marker,
-          now,
-        ],
-      );
-      if (inserted[0] !== undefined) {
-        await this.event(
-          journal.key,
-          0,
-          null,
-          null,
-          "ready",
-          { source: journal.source, lines: journal.lineCount },
-          now,
-        );
-        return { outcome: "created", journal: row(inserted[0]) };
-      }
-      const existing = await this.get(journal.key);
-      if (existing === undefined) throw new Error(`journal ${journal.key} vanished during enqueue`);
-      if (existing.contentHash !== journal.contentHash) {
-        throw new BridgeError(
-          "OUTBOX_CONFLICT",
-          `Journal ${journal.key} is stored from ${existing.source} (content ${existing.contentHash.slice(0, 12)}); ${journal.source} gives it other content (${journal.contentHash.slice(0, 12)}).`,
-        );
-      }
-      return { outcome: "duplicate", journal: existing };
+      const result = await this.insert(journal, now);
+      if (result.outcome === "conflict") throw conflictError([result]);
+      return result;
     });
+  }
+
+  async enqueueAll(journals: readonly NewJournal[], now: number): Promise<EnqueueResult[]> {
+    return this.db.transaction(async () => {
+      const results: EnqueueResult[] = [];
+      const conflicts: Conflict[] = [];
+      for (const journal of journals) {
+        const result = await this.insert(journal, now);
+        if (result.outcome === "conflict") conflicts.push(result);
+        else results.push(result);
+      }
+      // Thrown inside the transaction: everything this call inserted is rolled back.
+      if (conflicts.length > 0) throw conflictError(conflicts, journals.length);
+      return results;
+    });
+  }
+
+  /** Inserts the journal unless its key is stored; inside the caller's transaction. */
+  private async insert(journal: NewJournal, now: number): Promise<EnqueueResult | Conflict> {
+    const inserted = await this.run(
+      `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post, marker, state,
+         attempt, available_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10)
+       ON CONFLICT (key) DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        journal.key,
+        journal.company,
+        journal.journalName,
+        journal.source,
+        journal.contentHash,
+        journal.payload,
+        journal.lineCount,
+        journal.post ? 1 : 0,
+        journal.marker,
+        now,
+      ],
+    );
+    if (inserted[0] !== undefined) {
+      await this.event(
+        journal.key,
+        0,
+        null,
+        null,
+        "ready",
+        { source: journal.source, lines: journal.lineCount },
+        now,
+      );
+      return { outcome: "created", journal: row(inserted[0]) };
+    }
+    const existing = await this.get(journal.key);
+    if (existing === undefined) throw new Error(`journal ${journal.key} vanished during enqueue`);
+    if (existing.contentHash !== journal.contentHash) return { outcome: "conflict", journal, existing };
+    return { outcome: "duplicate", journal: existing };
   }
 
   async claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {

@@ -96,6 +96,12 @@ export interface OutboxStore {
   init(): Promise<void>;
   /** Stores the journal; the same key with the same content is a no-op; other content throws OUTBOX_CONFLICT. */
   enqueue(journal: NewJournal, now: number): Promise<EnqueueResult>;
+  /**
+   * Stores all of `journals` in one transaction, or none: when any conflicts (its key is stored, or
+   * comes earlier in the list, with other content) nothing is stored and the OUTBOX_CONFLICT names
+   * every conflicting key. The API's submissions use it; files of any size go through `enqueue`.
+   */
+  enqueueAll(journals: readonly NewJournal[], now: number): Promise<EnqueueResult[]>;
   /** Leases up to `limit` due journals to `worker` and returns them with their new attempt number. */
   claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]>;
   /** Records progress; false when the worker no longer holds the journal (fenced out). */

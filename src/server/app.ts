@@ -11,7 +11,7 @@ import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from ".
 import { type Issue, issueJson } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
-import { enqueueJournals } from "../delivery/enqueue.js";
+import { toNewJournal } from "../delivery/journal-record.js";
 import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
 import { readJournalText } from "../ingest/source.js";
@@ -401,17 +401,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "COMPANY_FORBIDDEN",
         `This key may not submit journals for company ${foreign.company}.`,
       );
-    const result = await enqueueJournals(options.store, journals, {
-      source,
-      post: options.post ?? false,
-    });
+    // All or nothing: a conflict anywhere stores none of them (409 naming every conflicting key).
+    const results = await options.store.enqueueAll(
+      journals.map((journal) => toNewJournal(journal, source, options.post ?? false)),
+      now(),
+    );
     return {
       status: 202,
       payload: {
-        accepted: [...result.created, ...result.duplicates].map((journal) => ({
-          key: journal.key,
-          state: journal.state,
-          duplicate: result.duplicates.includes(journal),
+        accepted: results.map((result) => ({
+          key: result.journal.key,
+          state: result.journal.state,
+          duplicate: result.outcome === "duplicate",
         })),
       },
     };

@@ -55,6 +55,34 @@ for (const engine of ENGINES) {
       );
     });
 
+    it("stores a list all or nothing: any conflict stores none of it and names each conflicting key", async () => {
+      await store.enqueue(journal("all-1"), T0);
+      const results = await store.enqueueAll([journal("all-1"), journal("all-2")], T0 + 1);
+      assert.deepEqual(
+        results.map((result) => `${result.journal.key}:${result.outcome}`),
+        ["all-1:duplicate", "all-2:created"],
+      );
+      await assert.rejects(
+        store.enqueueAll(
+          [
+            journal("all-3"),
+            journal("all-1", { contentHash: "other" }),
+            journal("all-2", { contentHash: "x" }),
+          ],
+          T0 + 2,
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof BridgeError);
+          assert.equal(error.code, "OUTBOX_CONFLICT");
+          assert.match(error.message, /^2 of 3 journals conflict/);
+          assert.match(error.message, /Journal all-1 .*Journal all-2 /);
+          return true;
+        },
+      );
+      assert.equal(await store.get("all-3"), undefined, "rolled back with the rest");
+      assert.deepEqual(await store.events("all-3"), []);
+    });
+
     it("leases each due journal to one worker at a time, with a new attempt number", async () => {
       for (const key of ["k1", "c1", "c2", "c3"]) await store.enqueue(journal(key), T0);
       const a = await store.claim("worker-a", 2, LEASE, T0 + 10);

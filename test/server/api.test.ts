@@ -76,6 +76,27 @@ describe("HTTP API: submitting journals", () => {
     assert.equal(conflict.json().error.code, "OUTBOX_CONFLICT");
   });
 
+  it("stores a list all or nothing: conflicts anywhere store none of it and are all named", async () => {
+    const mixed = await submit([
+      journal("api-4"),
+      journal("api-2", "usmf", "12.00"),
+      journal("api-5"),
+      journal("api-3", "usmf", "13.00"),
+    ]);
+    assert.equal(mixed.statusCode, 409, mixed.body);
+    const { code, message } = mixed.json().error;
+    assert.equal(code, "OUTBOX_CONFLICT");
+    assert.match(message, /^2 of 4 journals conflict with stored ones; nothing was stored\./);
+    assert.match(message, /Journal api-2 is stored from .*Journal api-3 is stored from/);
+    assert.equal(await store.get("api-4"), undefined, "the journal before the conflict was not kept");
+    assert.equal(await store.get("api-5"), undefined);
+    // The same key twice in one submission is refused before the store (a validation error).
+    const twice = await submit([journal("api-6"), journal("api-6", "usmf", "14.00")]);
+    assert.equal(twice.statusCode, 400);
+    assert.equal(twice.json().error.errors[0].code, "JOURNAL_KEY_DUPLICATE");
+    assert.equal(await store.get("api-6"), undefined);
+  });
+
   it("answers 400 with every problem, code and location, and stores nothing", async () => {
     const bad = journal("api-bad");
     bad.lines[0] = { ...bad.lines[0], debit: "12,50" } as (typeof bad.lines)[number];
