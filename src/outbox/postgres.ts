@@ -13,6 +13,11 @@ const CAPABILITIES: EngineCapabilities = {
   skipLocked: true,
   positionalPlaceholders: true,
   serialId: "BIGSERIAL PRIMARY KEY",
+  // Existing rows are numbered when the column is added; concurrent writers each draw from the sequence.
+  journalSeq: {
+    add: ["ALTER TABLE journals ADD COLUMN seq BIGSERIAL"],
+    next: "nextval(pg_get_serial_sequence('journals', 'seq'))",
+  },
 };
 
 const INT8 = 20;

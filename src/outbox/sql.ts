@@ -26,6 +26,11 @@ export interface EngineCapabilities {
   readonly positionalPlaceholders: boolean;
   /** The column type of an auto-increment id. */
   readonly serialId: string;
+  /**
+   * Adding `journals.seq`, the order journals were stored in (claims take equally due journals in
+   * that order): the statements, and the SQL expression of the next value in an INSERT.
+   */
+  readonly journalSeq: { readonly add: readonly string[]; readonly next: string };
 }
 
 export interface SqlDatabase {
@@ -112,6 +117,7 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         )`,
       ],
     ],
+    [3, [...capabilities.journalSeq.add]],
   ];
 }
 
@@ -266,8 +272,8 @@ export class SqlOutboxStore implements OutboxStore {
   private async insert(journal: NewJournal, now: number): Promise<EnqueueResult | Conflict> {
     const inserted = await this.run(
       `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post, marker, state,
-         attempt, available_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10)
+         attempt, available_at, created_at, updated_at, seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10, ${this.db.capabilities.journalSeq.next})
        ON CONFLICT (key) DO NOTHING
        RETURNING ${COLUMNS}`,
       [
@@ -303,7 +309,8 @@ export class SqlOutboxStore implements OutboxStore {
 
   async claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
     // In transactions of WRITE_CHUNK journals: each claim stands alone, and short transactions keep
-    // the write lock short for the API requests waiting behind them.
+    // the write lock short for the API requests waiting behind them. Each chunk takes the earliest
+    // due, so the chunks come back in order.
     const claimed: StoredJournal[] = [];
     while (claimed.length < limit) {
       const chunk = await this.claimChunk(
@@ -315,7 +322,7 @@ export class SqlOutboxStore implements OutboxStore {
       claimed.push(...chunk);
       if (chunk.length < WRITE_CHUNK) break;
     }
-    return claimed.sort((a, b) => a.availableAt - b.availableAt || a.key.localeCompare(b.key));
+    return claimed;
   }
 
   private claimChunk(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
@@ -330,10 +337,14 @@ export class SqlOutboxStore implements OutboxStore {
            SELECT key FROM journals
            WHERE state IN (${states}) AND available_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
              AND NOT (state = 'lines_created' AND post = 0)
-           ORDER BY available_at, key
+           ORDER BY available_at, seq
            LIMIT $4 ${lock})
-         RETURNING ${COLUMNS}`,
+         RETURNING ${COLUMNS}, seq`,
         [worker, now + leaseMs, now, limit],
+      );
+      // RETURNING comes in no particular order: the chunk goes back in the order it was chosen in.
+      claimed.sort(
+        (a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.seq) - Number(b.seq),
       );
       const journals = claimed.map(row);
       for (const journal of journals) {

@@ -17,6 +17,15 @@ const CAPABILITIES: EngineCapabilities = {
   skipLocked: false,
   positionalPlaceholders: false,
   serialId: "INTEGER PRIMARY KEY AUTOINCREMENT",
+  // A writer holds the file's lock for its whole transaction, so one past the largest is unique.
+  journalSeq: {
+    add: [
+      "ALTER TABLE journals ADD COLUMN seq INTEGER",
+      "UPDATE journals SET seq = rowid",
+      "CREATE INDEX journals_seq ON journals (seq)",
+    ],
+    next: "(SELECT COALESCE(MAX(seq), 0) + 1 FROM journals)",
+  },
 };
 
 /**

@@ -83,6 +83,19 @@ for (const engine of ENGINES) {
       assert.deepEqual(await store.events("all-3"), []);
     });
 
+    it("claims equally due journals in the order they were stored, not by key", async () => {
+      await store.enqueueAll(
+        ["zulu", "alpha", "mike"].map((key) => journal(key)),
+        T0,
+      );
+      await store.enqueue(journal("bravo"), T0);
+      const claimed = await store.claim("worker-a", 10, LEASE, T0 + 1);
+      assert.deepEqual(
+        claimed.map((j) => j.key),
+        ["zulu", "alpha", "mike", "bravo"],
+      );
+    });
+
     it("leases each due journal to one worker at a time, with a new attempt number", async () => {
       for (const key of ["k1", "c1", "c2", "c3"]) await store.enqueue(journal(key), T0);
       const a = await store.claim("worker-a", 2, LEASE, T0 + 10);
