@@ -575,7 +575,8 @@ export class DeliveryEngine {
   /** What a failure means for the journal: wait and retry, in doubt, or dead. */
   private failure(item: Work, error: unknown): { changes: JournalChanges; detail: Record<string, unknown> } {
     // Anything not classified (the store failed, a bug) may have struck after a write was sent: the
-    // journal is in doubt, reconciled before anything is sent again, never dead and never sent blind.
+    // journal is in doubt and reconciled before anything is sent again, never sent blind (after
+    // maxAttempts it is dead; a redrive reconciles too, as every attempt after the first does).
     const code = isBridgeError(error) ? error.code : "DELIVERY_INTERRUPTED";
     const message = error instanceof Error ? error.message : String(error);
     const detail: Record<string, unknown> = { errorCode: code, error: message };

@@ -113,7 +113,10 @@ export interface OutboxStore {
     detail: Record<string, unknown>,
     now: number,
   ): Promise<boolean>;
-  /** Several settles in one transaction (one commit, one fsync); a result per entry. */
+  /**
+   * Several settles, a result per entry, in few transactions (up to 50 entries each: one commit per
+   * chunk, not per journal); each entry is fenced on its own, so they need not commit together.
+   */
   settleMany(worker: string, entries: readonly SettleEntry[], now: number): Promise<boolean[]>;
   /** Extends the leases the worker still holds (same key and attempt); returns their keys. */
   extendLeases(
