@@ -17,6 +17,7 @@ import type { DoctorReport } from "../doctor/doctor.js";
 import { readJournalText } from "../ingest/source.js";
 import { STATES } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
+import { API_ERRORS, type ApiErrorCode, ApiProblem, errorBody } from "./api-errors.js";
 import type { ApiKey, ApiStore, Scope } from "./api-store.js";
 import { registerDashboard } from "./dashboard.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
@@ -52,17 +53,6 @@ declare module "fastify" {
   }
 }
 
-class ApiProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
 /** How long /readyz reuses its answer from F&O. */
 const READY_CACHE_MS = 10_000;
 
@@ -74,7 +64,7 @@ const UPLOAD_TYPES: Record<string, string> = {
 };
 
 /** The framework's own refusals, in our codes and words. */
-const FRAMEWORK_ERRORS: Record<string, { code: string; message: string }> = {
+const FRAMEWORK_ERRORS: Record<string, { code: ApiErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: "UPLOAD_TYPE_UNSUPPORTED",
     message: `Send journals as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
@@ -164,31 +154,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ApiProblem) {
-      void reply
-        .status(error.status)
-        .send({ error: { code: error.code, message: error.message, ...error.extra } });
+      void reply.status(error.status).send(errorBody(error.code, error.message, error.extra));
       return;
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       const known = FRAMEWORK_ERRORS[(error as { code?: string }).code ?? ""];
-      void reply.status(status).send({
-        error: known ?? { code: "BAD_REQUEST", message: (error as Error).message },
-      });
+      void reply
+        .status(status)
+        .send(
+          known === undefined
+            ? errorBody("BAD_REQUEST", (error as Error).message)
+            : errorBody(known.code, known.message),
+        );
       return;
     }
     if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
-      void reply.status(409).send({ error: { code: error.code, message: error.message } });
+      void reply.status(API_ERRORS.OUTBOX_CONFLICT.status).send(errorBody(error.code, error.message));
       return;
     }
     options.logger?.error({ correlationId: request.id, err: String(error) }, "request failed");
-    void reply.status(500).send({
-      error: {
-        code: "INTERNAL",
-        message: "The request failed; quote the correlation id when you report it.",
+    void reply.status(API_ERRORS.INTERNAL.status).send(
+      errorBody("INTERNAL", "The request failed; quote the correlation id when you report it.", {
         correlationId: request.id,
-      },
-    });
+      }),
+    );
   });
 
   /** Any valid key or token when `scope` is null (the dashboard's sign-in asks who it is). */
@@ -200,14 +190,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         : request.headers["x-api-key"];
     if (typeof presented !== "string" || presented === "")
       throw new ApiProblem(
-        401,
         "UNAUTHENTICATED",
         "An API key (Authorization: Bearer lbk_…) or an Entra ID token is required.",
       );
     const key = await identify(presented);
     if (scope !== null && !allows(key, scope))
       throw new ApiProblem(
-        403,
         "FORBIDDEN",
         `This caller's scopes (${key.scopes.join(", ") || "none"}) do not allow ${scope}.`,
       );
@@ -215,7 +203,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bucket.tokens = Math.min(rate * 2, bucket.tokens + ((now() - bucket.at) / 1000) * rate);
     bucket.at = now();
     if (bucket.tokens < 1)
-      throw new ApiProblem(429, "RATE_LIMITED", `At most ${rate} requests per second per key.`, {
+      throw new ApiProblem("RATE_LIMITED", `At most ${rate} requests per second per key.`, {
         retryAfterSeconds: 1,
       });
     bucket.tokens -= 1;
@@ -227,14 +215,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (presented.startsWith("lbk_") || entra === undefined || !looksLikeJwt(presented)) {
       const key = await options.apiStore.verify(presented);
       if (key === undefined)
-        throw new ApiProblem(401, "UNAUTHENTICATED", "The API key is not valid or was revoked.");
+        throw new ApiProblem("UNAUTHENTICATED", "The API key is not valid or was revoked.");
       return callerOfKey(key);
     }
     const { caller, reason } = await entra(presented);
     if (caller === undefined) {
       // The reason (expired, wrong audience, bad signature…) goes to the log, never the token itself.
       options.logger?.warn({ reason }, "Entra ID token refused");
-      throw new ApiProblem(401, "UNAUTHENTICATED", "The bearer token is not valid for this API.");
+      throw new ApiProblem("UNAUTHENTICATED", "The bearer token is not valid for this API.");
     }
     return { ...caller, actor: caller.id, companies: null };
   }
@@ -287,7 +275,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (typeof idempotencyKey === "string") {
       if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey))
         throw new ApiProblem(
-          400,
           "IDEMPOTENCY_KEY_INVALID",
           "Idempotency-Key must be 1-255 printable ASCII characters.",
         );
@@ -295,13 +282,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (existing !== undefined) {
         if (existing.fingerprint !== fingerprint)
           throw new ApiProblem(
-            422,
             "IDEMPOTENCY_KEY_REUSED",
             "This Idempotency-Key was used with another request body.",
           );
         if (existing.status === null)
           throw new ApiProblem(
-            409,
             "IDEMPOTENCY_KEY_IN_FLIGHT",
             "A request with this Idempotency-Key is still being processed.",
           );
@@ -348,7 +333,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const extension = UPLOAD_TYPES[type ?? ""];
     if (extension === undefined)
       throw new ApiProblem(
-        415,
         "UPLOAD_TYPE_UNSUPPORTED",
         `Send the file as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
       );
@@ -378,26 +362,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     if (errors.length > 0)
       return {
-        status: 400,
-        payload: {
-          error: {
-            code: "VALIDATION_FAILED",
-            message: "The journals are not valid; nothing was stored.",
-            errors: errors.map(issueJson),
-          },
-        },
+        status: API_ERRORS.VALIDATION_FAILED.status,
+        payload: errorBody("VALIDATION_FAILED", "The journals are not valid; nothing was stored.", {
+          errors: errors.map(issueJson),
+        }),
       };
     const tooLong = journals.find((journal) => journal.lines.length > maxLines);
     if (tooLong !== undefined)
       throw new ApiProblem(
-        413,
         "TOO_MANY_LINES",
         `Journal ${tooLong.key} has ${tooLong.lines.length} lines; at most ${maxLines} per journal.`,
       );
     const foreign = journals.find((journal) => !mayTouch(key, journal.company));
     if (foreign !== undefined)
       throw new ApiProblem(
-        403,
         "COMPANY_FORBIDDEN",
         `This key may not submit journals for company ${foreign.company}.`,
       );
@@ -422,7 +400,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const key = request.caller as Caller;
     const query = request.query as Record<string, string | undefined>;
     if (query.state !== undefined && !STATES.includes(query.state as (typeof STATES)[number])) {
-      throw new ApiProblem(400, "BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
+      throw new ApiProblem("BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
     }
     const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
     const time = (name: "since" | "before") => {
@@ -430,17 +408,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (value === undefined) return undefined;
       const at = Date.parse(value);
       if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at))
-        throw new ApiProblem(
-          400,
-          "BAD_FILTER",
-          `${name} must be an ISO 8601 time, e.g. 2026-11-30T00:00:00Z.`,
-        );
+        throw new ApiProblem("BAD_FILTER", `${name} must be an ISO 8601 time, e.g. 2026-11-30T00:00:00Z.`);
       return at;
     };
     const since = time("since");
     const before = time("before");
     if (query.company !== undefined && !mayTouch(key, query.company))
-      throw new ApiProblem(403, "COMPANY_FORBIDDEN", `This key may not read company ${query.company}.`);
+      throw new ApiProblem("COMPANY_FORBIDDEN", `This key may not read company ${query.company}.`);
     const journals: StoredJournal[] = [];
     let after = query.after;
     // A key limited to companies sees only theirs: filter, and keep reading until the page is full.
@@ -469,7 +443,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const journal = await options.store.get(journalKey);
     // Another company's journal answers exactly like a missing one: its existence is not told.
     if (journal === undefined || !mayTouch(key, journal.company))
-      throw new ApiProblem(404, "NOT_FOUND", `No journal ${journalKey}.`);
+      throw new ApiProblem("NOT_FOUND", `No journal ${journalKey}.`);
     return journal;
   };
 
@@ -486,7 +460,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const journal = await owned(request);
     if (journal.state !== "dead")
       throw new ApiProblem(
-        409,
         "NOT_DEAD",
         `Journal ${journal.key} is ${journal.state}; only dead journals are redriven.`,
       );
@@ -500,7 +473,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let doctorReport: (DoctorReport & { at: string }) | null = null;
   app.get("/v1/doctor", { preHandler: authenticate("admin") }, async (request) => {
     if (options.doctor === undefined)
-      throw new ApiProblem(501, "NOT_AVAILABLE", "The doctor is not available on this instance.");
+      throw new ApiProblem("NOT_AVAILABLE", "The doctor is not available on this instance.");
     if ((request.query as Record<string, string | undefined>).latest === "true") return doctorReport;
     doctorReport = { ...(await options.doctor()), at: new Date(now()).toISOString() };
     return doctorReport;

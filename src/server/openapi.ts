@@ -1,4 +1,6 @@
 /** The API's OpenAPI 3 description, served at /openapi.json. */
+import { API_ERRORS } from "./api-errors.js";
+
 const journalRef = { $ref: "#/components/schemas/Journal" };
 const error = { $ref: "#/components/schemas/Error" };
 const problem = (description: string) => ({
@@ -29,10 +31,25 @@ export const OPENAPI = {
         properties: {
           error: {
             type: "object",
+            required: ["code", "message", "fix"],
             properties: {
-              code: { type: "string" },
-              message: { type: "string" },
-              correlationId: { type: "string" },
+              code: { type: "string", enum: Object.keys(API_ERRORS) },
+              message: { type: "string", description: "What went wrong with this request." },
+              fix: {
+                type: "string",
+                description: "What to do about it (the same for every answer with this code).",
+              },
+              correlationId: {
+                type: "string",
+                description: "500 only: quote it when you report the failure.",
+              },
+              errors: {
+                type: "array",
+                description:
+                  "VALIDATION_FAILED only: every problem, with its code (docs/errors.md), line, column and field.",
+                items: { type: "object" },
+              },
+              retryAfterSeconds: { type: "integer", description: "RATE_LIMITED only." },
             },
           },
         },

@@ -8,6 +8,7 @@ import { openStore } from "../../src/outbox/open.js";
 import type { SqlOutboxStore } from "../../src/outbox/sql.js";
 import { STATES } from "../../src/outbox/states.js";
 import type { OutboxStore } from "../../src/outbox/store.js";
+import { API_ERRORS } from "../../src/server/api-errors.js";
 import { ApiStore } from "../../src/server/api-store.js";
 import { buildApp } from "../../src/server/app.js";
 import { OPENAPI } from "../../src/server/openapi.js";
@@ -389,6 +390,8 @@ describe("HTTP API: the authorization matrix", () => {
         });
         assert.equal(answer.statusCode, status, `${route.method} ${route.url} with ${name}`);
         assert.doesNotMatch(answer.body, /\n\s+at /, "no stack trace");
+        const { code, fix } = answer.json().error;
+        assert.equal(fix, API_ERRORS[code as keyof typeof API_ERRORS].fix, "every refusal says what to do");
       }
     }
     assert.equal(await store.get("matrix"), undefined);
@@ -404,7 +407,7 @@ describe("HTTP API: the authorization matrix", () => {
     });
     const answer = await broken.inject({ method: "GET", url: "/v1/journals", headers: bearer(keys.read) });
     assert.equal(answer.statusCode, 500);
-    assert.deepEqual(Object.keys(answer.json().error).sort(), ["code", "correlationId", "message"]);
+    assert.deepEqual(Object.keys(answer.json().error).sort(), ["code", "correlationId", "fix", "message"]);
     assert.doesNotMatch(answer.body, /disk on fire|secret/);
     await broken.close();
   });
