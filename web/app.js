@@ -519,7 +519,24 @@ async function loadDoctor(latest) {
           {},
           el("span", { class: `status ${check.status}` }, check.status.toUpperCase()),
           ` ${check.title}`,
-          check.cause ? el("div", { class: "muted" }, `${check.cause.summary} ${check.cause.fix}`) : null,
+          // What the check saw (status, scope, AADSTS code…): the doctor's evidence, never a secret.
+          Object.keys(check.evidence ?? {}).length > 0
+            ? el(
+                "div",
+                { class: "muted evidence" },
+                Object.entries(check.evidence)
+                  .map(([name, value]) => `${name}=${value}`)
+                  .join("  "),
+              )
+            : null,
+          check.cause
+            ? el(
+                "div",
+                { class: "cause" },
+                el("strong", {}, check.cause.code),
+                `: ${check.cause.summary} Fix: ${check.cause.fix} (see ${check.cause.docs})`,
+              )
+            : null,
         ),
       ),
     );

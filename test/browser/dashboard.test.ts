@@ -178,6 +178,23 @@ describe("the dashboard in chromium", async () => {
     assert.match(trail, /redriven by key:\w+/, "the trail says who redrove it");
     assert.match(trail, /Posted/);
     await shot(page, "journal-posted");
+
+    // A finding: F&O's service user is disabled. The doctor panel names the cause, the fix, and what
+    // the check saw.
+    await serving.emulator?.admin.call("PUT", "fno/users/svc-ledger-bridge", { enabled: false });
+    try {
+      await page.getByRole("button", { name: "Run the doctor" }).click();
+      await page.getByText(/^Some checks failed/).waitFor();
+      const failed = page.locator("#doctor-checks li").filter({ has: page.locator(".status.fail") });
+      const finding = (await failed.first().textContent()) ?? "";
+      assert.match(
+        finding,
+        /APP_NOT_REGISTERED_OR_USER_DISABLED: .+ Fix: .+\(see docs\/troubleshooting\.md#app_not_registered_or_user_disabled\)/,
+      );
+      assert.match(finding, /status=4\d\d/, "the evidence: F&O's answer");
+    } finally {
+      await serving.emulator?.admin.call("PUT", "fno/users/svc-ledger-bridge", { enabled: true });
+    }
     await page.close();
   });
 
