@@ -134,7 +134,7 @@ export class SqliteDatabase implements SqlDatabase {
       queue.push({ work, resolve, reject } as PendingTransaction);
       if (!this.draining) {
         this.draining = true;
-        void this.exclusive(() => this.drain());
+        this.nextGroup();
       }
     });
   }
@@ -143,19 +143,21 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly background: PendingTransaction[] = [];
   private draining = false;
 
-  private async drain(): Promise<void> {
-    try {
-      let first = true;
-      while (this.foreground.length > 0 || this.background.length > 0) {
-        // Let messages that arrived during the last group queue their transactions before choosing.
-        if (!first) await new Promise((resolve) => setImmediate(resolve));
-        first = false;
-        if (this.foreground.length > 0) await this.commitGroup(this.foreground, Number.POSITIVE_INFINITY);
-        else await this.commitGroup(this.background, BACKGROUND_GROUP_MS);
-      }
-    } finally {
-      this.draining = false;
-    }
+  /**
+   * One group per turn of the connection's queue, so that reads queued meanwhile run between groups
+   * (a steady stream of transactions must not starve them); between groups the event loop runs, so
+   * messages that arrived during a group queue their work before the next group is chosen.
+   */
+  private nextGroup(): void {
+    const group = () =>
+      this.foreground.length > 0
+        ? this.commitGroup(this.foreground, Number.POSITIVE_INFINITY)
+        : this.commitGroup(this.background, BACKGROUND_GROUP_MS);
+    const after = () => {
+      if (this.foreground.length === 0 && this.background.length === 0) this.draining = false;
+      else setImmediate(() => this.nextGroup());
+    };
+    this.exclusive(group).then(after, after);
   }
 
   /** Runs transactions from the head of `queue` under one COMMIT, taking more while `budgetMs` lasts. */

@@ -86,6 +86,29 @@ describe("SQLite group commit", () => {
     await db.close();
   });
 
+  it("answers a read between groups, not after a stream of background groups", async () => {
+    const db = database();
+    await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    const done: string[] = [];
+    // Each background transaction outlasts a background group's budget: one group each.
+    const slow = (name: string) =>
+      inBackground(() =>
+        db.transaction(async () => {
+          await db.query("INSERT INTO t VALUES (?)", [name]);
+          const until = performance.now() + 6;
+          while (performance.now() < until);
+        }),
+      ).then(() => done.push(name));
+    const first = slow("bg0");
+    const rest = [1, 2, 3, 4].map((index) => slow(`bg${index}`));
+    const read = db.query("SELECT COUNT(*) AS n FROM t").then((rows) => {
+      done.push(`read:${rows[0]?.n}`);
+    });
+    await Promise.all([first, read, ...rest]);
+    assert.deepEqual(done.slice(0, 2), ["bg0", "read:1"], "the read comes right after the first group");
+    await db.close();
+  });
+
   it("keeps every commit durable before the caller hears of it, across a reopen", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "lb-group-")), "durable.db");
     const db = new SqliteDatabase(path);
