@@ -14,6 +14,7 @@ const CAPABILITIES: EngineCapabilities = {
   positionalPlaceholders: true,
   serialId: "BIGSERIAL PRIMARY KEY",
   // Existing rows are numbered when the column is added; concurrent writers each draw from the sequence.
+  writesInWith: true,
   journalSeq: {
     add: ["ALTER TABLE journals ADD COLUMN seq BIGSERIAL"],
     next: "nextval(pg_get_serial_sequence('journals', 'seq'))",

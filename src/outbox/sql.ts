@@ -31,6 +31,11 @@ export interface EngineCapabilities {
    * that order): the statements, and the SQL expression of the next value in an INSERT.
    */
   readonly journalSeq: { readonly add: readonly string[]; readonly next: string };
+  /**
+   * A WITH clause may hold INSERT … RETURNING (PostgreSQL): a journal and its first event are then
+   * stored by one statement, atomic without a transaction — one round trip instead of four.
+   */
+  readonly writesInWith: boolean;
 }
 
 export interface SqlDatabase {
@@ -246,7 +251,7 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async enqueue(journal: NewJournal, now: number): Promise<EnqueueResult> {
-    return this.db.transaction(async () => {
+    return this.storing(1, async () => {
       const result = await this.insert(journal, now);
       if (result.outcome === "conflict") throw conflictError([result]);
       return result;
@@ -254,7 +259,7 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async enqueueAll(journals: readonly NewJournal[], now: number): Promise<EnqueueResult[]> {
-    return this.db.transaction(async () => {
+    return this.storing(journals.length, async () => {
       const results: EnqueueResult[] = [];
       const conflicts: Conflict[] = [];
       for (const journal of journals) {
@@ -268,39 +273,45 @@ export class SqlOutboxStore implements OutboxStore {
     });
   }
 
-  /** Inserts the journal unless its key is stored; inside the caller's transaction. */
+  /** A transaction for storing `count` journals, unless one statement stores one atomically. */
+  private storing<T>(count: number, work: () => Promise<T>): Promise<T> {
+    return count === 1 && this.db.capabilities.writesInWith ? work() : this.db.transaction(work);
+  }
+
+  /** Inserts the journal and its first event unless its key is stored (see `storing`). */
   private async insert(journal: NewJournal, now: number): Promise<EnqueueResult | Conflict> {
-    const inserted = await this.run(
-      `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post, marker, state,
-         attempt, available_at, created_at, updated_at, seq)
+    const values = [
+      journal.key,
+      journal.company,
+      journal.journalName,
+      journal.source,
+      journal.contentHash,
+      journal.payload,
+      journal.lineCount,
+      journal.post ? 1 : 0,
+      journal.marker,
+      now,
+    ];
+    const insertJournal = `INSERT INTO journals (key, company, journal_name, source, content_hash, payload, line_count, post,
+         marker, state, attempt, available_at, created_at, updated_at, seq)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready', 0, $10, $10, $10, ${this.db.capabilities.journalSeq.next})
        ON CONFLICT (key) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [
-        journal.key,
-        journal.company,
-        journal.journalName,
-        journal.source,
-        journal.contentHash,
-        journal.payload,
-        journal.lineCount,
-        journal.post ? 1 : 0,
-        journal.marker,
-        now,
-      ],
-    );
-    if (inserted[0] !== undefined) {
-      await this.event(
-        journal.key,
-        0,
-        null,
-        null,
-        "ready",
-        { source: journal.source, lines: journal.lineCount },
-        now,
+       RETURNING ${COLUMNS}`;
+    const firstEvent = { source: journal.source, lines: journal.lineCount };
+    let inserted: Record<string, unknown>[];
+    if (this.db.capabilities.writesInWith) {
+      inserted = await this.run(
+        `WITH inserted AS (${insertJournal}),
+           logged AS (INSERT INTO journal_events (key, at, attempt, worker, from_state, to_state, detail)
+             SELECT key, $10, 0, NULL, NULL, 'ready', $11 FROM inserted)
+         SELECT * FROM inserted`,
+        [...values, JSON.stringify(firstEvent)],
       );
-      return { outcome: "created", journal: row(inserted[0]) };
+    } else {
+      inserted = await this.run(insertJournal, values);
+      if (inserted[0] !== undefined) await this.event(journal.key, 0, null, null, "ready", firstEvent, now);
     }
+    if (inserted[0] !== undefined) return { outcome: "created", journal: row(inserted[0]) };
     const existing = await this.get(journal.key);
     if (existing === undefined) throw new Error(`journal ${journal.key} vanished during enqueue`);
     if (existing.contentHash !== journal.contentHash) return { outcome: "conflict", journal, existing };

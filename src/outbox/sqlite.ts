@@ -18,6 +18,7 @@ const CAPABILITIES: EngineCapabilities = {
   positionalPlaceholders: false,
   serialId: "INTEGER PRIMARY KEY AUTOINCREMENT",
   // A writer holds the file's lock for its whole transaction, so one past the largest is unique.
+  writesInWith: false,
   journalSeq: {
     add: [
       "ALTER TABLE journals ADD COLUMN seq INTEGER",

@@ -263,6 +263,8 @@ for (const engine of ENGINES) {
           "lines_created>posted",
         ],
       );
+      assert.deepEqual(trail[0]?.detail, { source: "file-a.csv", lines: 2 }, "stored with its first event");
+      assert.equal(trail[0]?.attempt, 0);
       assert.equal(trail[2]?.detail.requestId, "r1");
       assert.equal(trail[2]?.worker, "w");
     });
