@@ -431,7 +431,8 @@ $("redrive").addEventListener("click", async () => {
     $("redrive-result").textContent = "Redriven: back to ready; the worker delivers it next.";
     await refresh();
   } catch (error) {
-    $("redrive-result").textContent = `Redrive refused: ${error.message}`;
+    $("redrive-result").textContent =
+      `Redrive refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
   } finally {
     button.disabled = false;
   }
@@ -481,6 +482,7 @@ $("submit-form").addEventListener("submit", async (event) => {
     const problems = error.details?.errors ?? [];
     result.replaceChildren(
       el("p", { class: "error" }, `${error.code}: ${error.message}`),
+      error.details?.fix ? el("p", {}, el("strong", {}, "What to do: "), error.details.fix) : "",
       problems.length === 0
         ? ""
         : el(

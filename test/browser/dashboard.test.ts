@@ -127,6 +127,18 @@ describe("the dashboard in chromium", async () => {
   it("submits a file, watches the journals post, opens the dead one, redrives it and sees it post", async () => {
     const page = await open();
     await signIn(page, admin);
+    // A file with a decimal comma first: every problem listed with where it is, what to do, nothing stored.
+    const bad = join(env.LEDGER_BRIDGE_HOME, "bad.csv");
+    writeFileSync(bad, `${FILE.replace("2500.00,,USD", '"2500,00",,USD')}\n`);
+    await page.getByLabel("Journal file (CSV, TSV, JSON, NDJSON)").setInputFiles(bad);
+    await page.getByRole("button", { name: "Submit" }).click();
+    const refusal = page.locator("#submit-result");
+    await refusal.getByText(/^VALIDATION_FAILED: /).waitFor();
+    const said = (await refusal.textContent()) ?? "";
+    assert.match(said, /What to do: Fix every problem listed/);
+    assert.match(said, /line 2, .*DebitAmount.*: AMOUNT_DECIMAL_COMMA — /, said);
+    assert.equal(await count(page, "all"), "0", "nothing was stored");
+
     const file = join(env.LEDGER_BRIDGE_HOME, "november.csv");
     writeFileSync(file, `${FILE}\n`);
     await page.getByLabel("Journal file (CSV, TSV, JSON, NDJSON)").setInputFiles(file);
