@@ -15,6 +15,8 @@ const CAPABILITIES: EngineCapabilities = {
   serialId: "BIGSERIAL PRIMARY KEY",
   // Existing rows are numbered when the column is added; concurrent writers each draw from the sequence.
   writesInWith: true,
+  claimIndexHint: "",
+  writeChunk: Number.POSITIVE_INFINITY,
   journalSeq: {
     add: ["ALTER TABLE journals ADD COLUMN seq BIGSERIAL"],
     next: "nextval(pg_get_serial_sequence('journals', 'seq'))",

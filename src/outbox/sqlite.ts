@@ -19,6 +19,8 @@ const CAPABILITIES: EngineCapabilities = {
   serialId: "INTEGER PRIMARY KEY AUTOINCREMENT",
   // A writer holds the file's lock for its whole transaction, so one past the largest is unique.
   writesInWith: false,
+  claimIndexHint: "INDEXED BY journals_claimable",
+  writeChunk: 50,
   journalSeq: {
     add: [
       "ALTER TABLE journals ADD COLUMN seq INTEGER",
