@@ -50,27 +50,29 @@ export interface Engine {
   open(): Promise<TestStore>;
 }
 
+/** Opens stores with `opener` and remembers them, so that cleanup closes every one a test opened. */
+function tracked(opener: () => Promise<OutboxStore>) {
+  const opened: OutboxStore[] = [];
+  return {
+    async open() {
+      const store = await opener();
+      opened.push(store);
+      return store;
+    },
+    async closeAll() {
+      for (const each of opened) await each.close().catch(() => undefined);
+    },
+  };
+}
+
 export const ENGINES: readonly Engine[] = [
   {
     name: "sqlite",
     skip: async () => undefined,
     async open() {
       const file = join(mkdtempSync(join(tmpdir(), "lb-outbox-")), "outbox.db");
-      const opened: OutboxStore[] = [];
-      const open = async () => {
-        const store = await openStore(file);
-        opened.push(store);
-        return store;
-      };
-      const store = await open();
-      return {
-        store,
-        reopen: open,
-        location: { store: file },
-        async cleanup() {
-          for (const each of opened) await each.close().catch(() => undefined);
-        },
-      };
+      const { open, closeAll } = tracked(() => openStore(file));
+      return { store: await open(), reopen: open, location: { store: file }, cleanup: closeAll };
     },
   },
   {
@@ -85,19 +87,13 @@ export const ENGINES: readonly Engine[] = [
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.query(`CREATE SCHEMA ${schema}`);
       await admin.end();
-      const opened: OutboxStore[] = [];
-      const open = async () => {
-        const store = await openStore(POSTGRES_URL, { schema });
-        opened.push(store);
-        return store;
-      };
-      const store = await open();
+      const { open, closeAll } = tracked(() => openStore(POSTGRES_URL, { schema }));
       return {
-        store,
+        store: await open(),
         reopen: open,
         location: { store: POSTGRES_URL, schema },
         async cleanup() {
-          for (const each of opened) await each.close().catch(() => undefined);
+          await closeAll();
           const drop = new pg.Client({ connectionString: POSTGRES_URL });
           await drop.connect();
           await drop.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
