@@ -217,6 +217,9 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
+    // Transactions still queued are committed first: between groups the queue's tail is settled
+    // while the next group waits for its turn of the event loop.
+    while (this.draining) await new Promise((resolve) => setImmediate(resolve));
     await this.queue.tail;
     this.db.close();
     if (--this.queue.users === 0) queues.delete(this.path);

@@ -109,6 +109,27 @@ describe("SQLite group commit", () => {
     await db.close();
   });
 
+  it("commits what is queued before it closes", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "lb-group-")), "close.db");
+    const db = new SqliteDatabase(path);
+    await db.query("CREATE TABLE t (k TEXT PRIMARY KEY)");
+    // Background transactions that each outlast a group's budget: several groups, several turns.
+    const queued = [0, 1, 2, 3].map((index) =>
+      inBackground(() =>
+        db.transaction(async () => {
+          await db.query("INSERT INTO t VALUES (?)", [`k${index}`]);
+          const until = performance.now() + 6;
+          while (performance.now() < until);
+        }),
+      ),
+    );
+    await db.close();
+    await Promise.all(queued);
+    const again = new SqliteDatabase(path);
+    assert.equal(Number((await again.query("SELECT COUNT(*) AS n FROM t"))[0]?.n), 4);
+    await again.close();
+  });
+
   it("keeps every commit durable before the caller hears of it, across a reopen", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "lb-group-")), "durable.db");
     const db = new SqliteDatabase(path);
