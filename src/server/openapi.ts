@@ -92,7 +92,8 @@ export const OPENAPI = {
   paths: {
     "/v1/journals": {
       post: {
-        summary: "Submit one journal or a list (scope submit). 202 only after the outbox committed them.",
+        summary:
+          "Submit one journal or a list (scope submit), stored all or nothing. 202 only after the outbox committed every one.",
         parameters: [{ name: "Idempotency-Key", in: "header", schema: { type: "string", maxLength: 255 } }],
         requestBody: {
           content: {
@@ -100,11 +101,15 @@ export const OPENAPI = {
           },
         },
         responses: {
-          "202": { description: "Stored for delivery." },
-          "400": problem("Not valid: every problem with its code and location."),
+          "202": {
+            description: "Every journal stored for delivery (duplicate: true for those already stored).",
+          },
+          "400": problem("Not valid: every problem with its code and location; nothing stored."),
           "401": problem("No or bad key."),
           "403": problem("Wrong scope, or another company."),
-          "409": problem("Same Idempotency-Key still in flight."),
+          "409": problem(
+            "OUTBOX_CONFLICT: keys stored with other content, every one named, nothing stored; or IDEMPOTENCY_KEY_IN_FLIGHT.",
+          ),
           "413": problem("Too large."),
           "422": problem("Same Idempotency-Key with another body."),
           "429": problem("Rate limited."),
@@ -139,7 +144,15 @@ export const OPENAPI = {
         responses: {
           "202": { description: "Every journal of the file stored for delivery." },
           "400": problem("Not valid: every problem with its file line, column and field; nothing stored."),
+          "401": problem("No or bad key."),
+          "403": problem("Wrong scope, or another company."),
+          "409": problem(
+            "OUTBOX_CONFLICT: keys stored with other content, every one named, nothing stored; or IDEMPOTENCY_KEY_IN_FLIGHT.",
+          ),
+          "413": problem("Too large, or a journal with too many lines."),
           "415": problem("Unsupported Content-Type."),
+          "422": problem("Same Idempotency-Key with another body."),
+          "429": problem("Rate limited."),
         },
       },
     },
