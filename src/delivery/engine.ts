@@ -595,7 +595,12 @@ export class DeliveryEngine {
         lastError: message,
         availableAt: this.clock.now() + this.backoff(item.claim.attempt),
       };
-    } else if (isBridgeError(error) && error.retryable === "yes" && item.claim.attempt < this.maxAttempts) {
+    } else if (
+      isBridgeError(error) &&
+      error.retryable === "yes" &&
+      // A lease that ran out sent nothing: the worker stalled, not the journal; never dead for it.
+      (item.claim.attempt < this.maxAttempts || code === "DELIVERY_LEASE_EXPIRED")
+    ) {
       const retryAfter = error instanceof D365Error ? error.details.retryAfterMs : undefined;
       const wait = retryAfter ?? this.backoff(item.claim.attempt);
       changes = {

@@ -285,6 +285,8 @@ for (const engine of ENGINES) {
         workerId: "stalled",
         clock: time.clock,
         leaseMs: LEASE,
+        // Its last attempt: a stall is the worker's trouble, not the journal's, and never makes it dead.
+        maxAttempts: 1,
         // The worker stalls after claiming, past its lease (a blocked event loop, a paused VM).
         failpoint: async (point) => {
           if (point !== "after-claim") return;

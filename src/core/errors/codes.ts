@@ -408,7 +408,7 @@ export const ERROR_CODES = {
   },
   DELIVERY_LEASE_EXPIRED: {
     title: "A write was not sent because the worker could no longer confirm its lease on the journal.",
-    fix: "Nothing to do: nothing was sent and the journal is retried; if it recurs, the store is slow or the worker's event loop is blocked (see docs/reliability.md).",
+    fix: "Nothing to do: nothing was sent and the journal is retried (this never makes it dead, whatever its attempt count); if it recurs, the store is slow or the worker's event loop is blocked (see docs/reliability.md).",
     severity: "warning",
     retryable: "yes",
   },
