@@ -139,7 +139,7 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
       [
         ...capabilities.journalSeq.add,
         // Claims read the due journals in this order and stop at their limit: without it, each claim
-        // sorted every claimable journal (30 ms a chunk with 100,000 waiting). Partial: posted and dead
+        // sorted every claimable journal (30-50 ms a chunk with 100,000 waiting; npm run bench:claim). Partial: posted and dead
         // journals, the great majority over time, are not in it.
         `CREATE INDEX journals_claimable ON journals (available_at, seq) WHERE state IN (${claimableStates()})`,
       ],

@@ -17,7 +17,6 @@ const CAPABILITIES: EngineCapabilities = {
   skipLocked: false,
   positionalPlaceholders: false,
   serialId: "INTEGER PRIMARY KEY AUTOINCREMENT",
-  // A writer holds the file's lock for its whole transaction, so one past the largest is unique.
   writesInWith: false,
   claimIndexHint: "INDEXED BY journals_claimable",
   writeChunk: 50,
@@ -27,6 +26,7 @@ const CAPABILITIES: EngineCapabilities = {
       "UPDATE journals SET seq = rowid",
       "CREATE INDEX journals_seq ON journals (seq)",
     ],
+    // A writer holds the file's lock for its whole transaction, so one past the largest is unique.
     next: "(SELECT COALESCE(MAX(seq), 0) + 1 FROM journals)",
   },
 };

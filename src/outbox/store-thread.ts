@@ -11,7 +11,7 @@ import type { OutboxStore } from "./store.js";
 
 interface Call {
   readonly id: number;
-  readonly method: keyof OutboxStore | "shutdown";
+  readonly method: Exclude<keyof OutboxStore, "close"> | "shutdown";
   readonly args: unknown[];
 }
 
@@ -44,11 +44,7 @@ function serve(endpoint: Pick<MessagePort, "on" | "postMessage">, lane: "foregro
       serve(call.connect, "background");
       return;
     }
-    // "shutdown" closes the store; a shared port's "close" only ends that line (the store stays open).
-    if (call.method === "close") {
-      (endpoint as MessagePort).close?.();
-      return;
-    }
+    // "shutdown" closes the store (the main thread's close); another thread's line closes its own port.
     const method = (call.method === "shutdown" ? store.close : store[call.method]) as (
       ...args: unknown[]
     ) => Promise<unknown>;

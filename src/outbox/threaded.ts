@@ -64,12 +64,16 @@ class StoreLine {
   }
 
   call(method: string, args: unknown[]): Promise<unknown> {
-    if (this.stopped !== undefined) return Promise.reject(this.stopped);
     const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.endpoint.postMessage({ id, method, args });
-    });
+    const reply = this.expect(id);
+    if (this.stopped === undefined) this.endpoint.postMessage({ id, method, args });
+    return reply;
+  }
+
+  /** The reply with this id (or the thread's failure). */
+  expect(id: number): Promise<unknown> {
+    if (this.stopped !== undefined) return Promise.reject(this.stopped);
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
   }
 
   /** The thread is gone: every call still waiting fails now instead of never. */
@@ -104,20 +108,15 @@ export function storeOverPort(port: MessagePort): OutboxStore {
 
 export async function openThreadedStore(location: string): Promise<ThreadedStore> {
   const worker = startModuleThread(new URL("./store-thread", import.meta.url), { location });
-  const opened = new Promise<void>((resolve, reject) => {
-    const first = (reply: Reply) => {
-      if (reply.id !== 0) return;
-      worker.off("message", first);
-      if (reply.ok) resolve();
-      else reject(rebuild(reply.error ?? { message: "the store thread failed" }));
-    };
-    worker.on("message", first);
-    worker.once("error", reject);
-  });
   const line = new StoreLine(worker);
+  // The thread's first reply (id 0) says whether the store opened.
+  const opened = line.expect(0);
   worker.on("error", (error) => line.failAll(threadStopped(error.message)));
   worker.on("exit", (code) => line.failAll(threadStopped(`exit code ${code}`)));
-  await opened;
+  await opened.catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
+  });
   return line.asStore({
     close: async () => {
       await line.call("shutdown", []);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -21,6 +21,16 @@ const journal = (key: string, contentHash = "a".repeat(64)) => ({
 });
 
 describe("the SQLite outbox on its own thread", () => {
+  it("reports a store that cannot be opened with the outbox's code", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "lb-threaded-")), "a-file");
+    writeFileSync(file, "not a directory");
+    await assert.rejects(openThreadedStore(join(file, "outbox.db")), (error: unknown) => {
+      assert.ok(isBridgeError(error));
+      assert.equal(error.code, "OUTBOX_UNAVAILABLE");
+      return true;
+    });
+  });
+
   it("answers like the store itself, errors keep their code, and a shared port reaches the same store", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "lb-threaded-")), "outbox.db");
     const store = await openThreadedStore(path);
