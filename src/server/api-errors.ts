@@ -4,14 +4,16 @@
  * a journal's error); these name what went wrong with the request itself. docs/http-api.md tables
  * them (a test keeps the two in step), and every error answer carries its code's `fix`.
  */
+const SEND_A_BODY = "Send a body the route accepts (see /openapi.json).";
+
 export const API_ERRORS = {
   VALIDATION_FAILED: {
     status: 400,
     fix: "Fix every problem listed (code, line, column, field) and send the whole request again.",
   },
   BAD_FILTER: { status: 400, fix: "Use a known state and ISO 8601 times for since and before." },
-  BAD_REQUEST: { status: 400, fix: "Send a body the route accepts (see /openapi.json)." },
-  BODY_EMPTY: { status: 400, fix: "Send a body the route accepts (see /openapi.json)." },
+  BAD_REQUEST: { status: 400, fix: SEND_A_BODY },
+  BODY_EMPTY: { status: 400, fix: SEND_A_BODY },
   IDEMPOTENCY_KEY_INVALID: { status: 400, fix: "Use 1-255 printable ASCII characters." },
   UNAUTHENTICATED: {
     status: 401,

@@ -63,15 +63,15 @@ const UPLOAD_TYPES: Record<string, string> = {
   "application/x-ndjson": "ndjson",
 };
 
-/** The framework's own refusals, in our codes and words. */
+/** The framework's own refusals, in our codes and words (what to do is the code's `fix`). */
 const FRAMEWORK_ERRORS: Record<string, { code: ApiErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     code: "UPLOAD_TYPE_UNSUPPORTED",
-    message: `Send journals as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
+    message: "The request's Content-Type is not one the API reads.",
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: "BODY_TOO_LARGE",
-    message: "The request body is larger than the server accepts; split the file into smaller uploads.",
+    message: "The request body is larger than the server accepts.",
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: "BODY_EMPTY", message: "The request body is empty." },
 };
@@ -170,7 +170,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return;
     }
     if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
-      void reply.status(API_ERRORS.OUTBOX_CONFLICT.status).send(errorBody(error.code, error.message));
+      // The store's message ends with the outbox code's own advice; the answer's `fix` gives the API's.
+      const advice = codeSpec(error.code).fix;
+      const message = error.message.endsWith(advice)
+        ? error.message.slice(0, -advice.length).trimEnd()
+        : error.message;
+      void reply.status(API_ERRORS.OUTBOX_CONFLICT.status).send(errorBody(error.code, message));
       return;
     }
     options.logger?.error({ correlationId: request.id, err: String(error) }, "request failed");
@@ -334,7 +339,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (extension === undefined)
       throw new ApiProblem(
         "UPLOAD_TYPE_UNSUPPORTED",
-        `Send the file as ${Object.keys(UPLOAD_TYPES).join(", ")} (Content-Type names the format).`,
+        `Content-Type ${type || "(none)"} is not a file type the API reads.`,
       );
     const query = request.query as Record<string, string | undefined>;
     const name = (query.name ?? `upload.${extension}`).replace(/[^\w.-]/g, "_").slice(0, 120);

@@ -85,8 +85,10 @@ describe("HTTP API: submitting journals", () => {
       journal("api-3", "usmf", "13.00"),
     ]);
     assert.equal(mixed.statusCode, 409, mixed.body);
-    const { code, message } = mixed.json().error;
+    const { code, message, fix } = mixed.json().error;
     assert.equal(code, "OUTBOX_CONFLICT");
+    assert.equal(fix, API_ERRORS.OUTBOX_CONFLICT.fix);
+    assert.doesNotMatch(message, /redrive the stored one/, "the outbox's own advice is not repeated");
     assert.match(message, /^2 of 4 journals conflict with stored ones; nothing was stored\./);
     assert.match(message, /Journal api-2 is stored from .*Journal api-3 is stored from/);
     assert.equal(await store.get("api-4"), undefined, "the journal before the conflict was not kept");
@@ -153,6 +155,16 @@ describe("HTTP API: submitting journals", () => {
     const xml = await upload("<journals/>", "application/xml");
     assert.equal(xml.statusCode, 415);
     assert.equal(xml.json().error.code, "UPLOAD_TYPE_UNSUPPORTED");
+    assert.doesNotMatch(xml.json().error.message, /Send /, "what to do is said once, in fix");
+    // The types the fix names are the ones the route reads.
+    for (const [type, body] of [
+      ["text/csv", "a"],
+      ["application/json", "{}"],
+      ["application/x-ndjson", "{}"],
+    ])
+      assert.notEqual((await upload(body as string, type as string)).statusCode, 415, type);
+    for (const type of ["text/csv", "application/json", "application/x-ndjson"])
+      assert.ok(xml.json().error.fix.includes(type), type);
   });
 
   it("keeps a company-scoped key to its companies", async () => {
