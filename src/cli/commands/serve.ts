@@ -6,6 +6,7 @@ import { startThreadedEngine } from "../../delivery/threaded-engine.js";
 import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { openDatabase } from "../../outbox/open.js";
+import { SqlOutboxStore } from "../../outbox/sql.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
@@ -39,8 +40,11 @@ export async function runServe(
 ): Promise<number> {
   const port = wholeNumber("--port", flags.port, 65535) ?? 8080;
   const runtime = await openRuntime(io, { threadedStore: true });
-  // Keys, idempotency and audit on a connection of their own (the outbox may be on its own thread).
-  const apiDatabase = openDatabase(runtime.config.store);
+  // Keys, idempotency and audit: in the outbox's database, through its connection (PostgreSQL's pool),
+  // or on a connection of their own when the SQLite outbox lives on its own thread.
+  const shared = runtime.store instanceof SqlOutboxStore ? runtime.store.database : undefined;
+  const apiDatabase = shared ?? openDatabase(runtime.config.store);
+  const ownDatabase = shared === undefined;
   const apiStore = new ApiStore(apiDatabase);
   const { config } = runtime;
   const entra =
@@ -53,7 +57,7 @@ export async function runServe(
           ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
         };
   if (entra !== undefined && !/^[0-9a-f-]{36}$/i.test(entra.tenantId)) {
-    await apiDatabase.close();
+    if (ownDatabase) await apiDatabase.close();
     await runtime.close();
     throw new BridgeError(
       "CONFIG_INVALID",
@@ -124,7 +128,7 @@ export async function runServe(
     clearInterval(sweeper);
     await app.close();
     await engine?.stop();
-    await apiDatabase.close();
+    if (ownDatabase) await apiDatabase.close();
     await runtime.close();
   }
   return EXIT.ok;
