@@ -4,7 +4,8 @@
  * journal per request. Prints per rate: accepted journals/s, p50/p99 latency, non-2xx answers, and how
  * many journals the worker had delivered when the step ended.
  *
- * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --warmup 5 --no-worker --profile DIR]
+ * Usage: npm run bench:api [-- --rates 50,100,200,400 --seconds 10 --warmup 5 --no-worker --profile DIR
+ *   --idempotency (every request with its own Idempotency-Key)]
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -20,6 +21,7 @@ const arg = (name: string, fallback: string) => {
 const RATES = arg("--rates", "50,100,200,400").split(",").map(Number);
 const SECONDS = Number(arg("--seconds", "10"));
 const WARMUP = Number(arg("--warmup", "5"));
+const IDEMPOTENCY = process.argv.includes("--idempotency");
 // The built CLI, as users run it (npm run bench:api builds first).
 const MAIN = join(import.meta.dirname ?? ".", "..", "dist", "cli", "main.js");
 // F&O is remote in production: the emulator gets its own process and the bench:deliver latency model.
@@ -100,7 +102,17 @@ const load = (rate: number, duration: number) =>
     connections: Math.max(4, Math.ceil(rate / 20)),
     overallRate: rate,
     duration,
-    requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
+    requests: [
+      {
+        setupRequest: (request) => {
+          const next = { ...request, body: body() };
+          // --idempotency: the key's record is written before and after each request.
+          return IDEMPOTENCY
+            ? { ...next, headers: { ...next.headers, "idempotency-key": `bench-${counter}` } }
+            : next;
+        },
+      },
+    ],
   });
 // Warm-up, not measured: the first seconds of a process compile its code, fetch a token and open the
 // connections to F&O; a service measured in its first seconds measures its start-up.
