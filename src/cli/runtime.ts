@@ -9,9 +9,11 @@ import { processLogger } from "../common/logger.js";
 import { connect } from "../config/connect.js";
 import { type BridgeConfig, loadConfig } from "../config/index.js";
 import type { ClientEvent, D365Client } from "../d365/client.js";
+import { createTarget, type JournalTarget, type TargetSettings } from "../d365/targets/index.js";
 import { configuredEngine } from "../delivery/configured-engine.js";
 import type { DeliveryEngine, EngineEvent, EngineOptions } from "../delivery/engine.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
+import { DEMO } from "../emulator/scenarios/index.js";
 import { isPostgresUrl, openStore } from "../outbox/open.js";
 import type { OutboxStore } from "../outbox/store.js";
 import { openThreadedStore } from "../outbox/threaded.js";
@@ -23,6 +25,8 @@ export interface Runtime {
   readonly configured: BridgeConfig;
   readonly store: OutboxStore;
   readonly client: D365Client;
+  /** The configured target, shared by the store-time compile and the engine. */
+  readonly target: JournalTarget;
   readonly emulator?: RunningEmulator;
   readonly logger: Logger;
   engine(
@@ -35,6 +39,15 @@ export interface Runtime {
 export function cliLogger(io: CliIo): Logger {
   // A command prints its own results; its log is for what went wrong.
   return processLogger(io.env);
+}
+
+/**
+ * The target as configured; with no D365_URL (the built-in emulator) the emulator's own dimension
+ * format, unless the config file names one.
+ */
+export function targetSettingsFor(config: BridgeConfig): TargetSettings {
+  if (config.environment !== undefined || config.target.dimensionFormat !== undefined) return config.target;
+  return { ...config.target, dimensionFormat: DEMO.dimensionFormat };
 }
 
 /**
@@ -70,10 +83,7 @@ export async function resolveEnvironment(
     },
     caCertPem: emulator.caCertPem,
     // The emulator's own dimension format, unless the config file names one.
-    target:
-      config.target.kind === "ledger-journal" && config.target.dimensionFormat === undefined
-        ? { ...config.target, dimensionFormat: emulator.dimensionFormat }
-        : config.target,
+    target: targetSettingsFor(config),
   };
   return { config: effective, configured: config, emulator };
 }
@@ -97,15 +107,18 @@ export async function openRuntime(
     logger: logger.child({ component: "d365" }),
     ...(options.onClientEvent ? { onEvent: options.onClientEvent } : {}),
   });
+  const target = createTarget(effective.target);
   return {
     config: effective,
     configured,
     store,
     client,
+    target,
     ...(emulator === undefined ? {} : { emulator }),
     logger,
     engine: (onEvent, onWait) =>
       configuredEngine(effective, store, client, logger, {
+        target,
         ...(onEvent ? { onEvent } : {}),
         ...(onWait ? { onWait } : {}),
         ...crashFailpoint(io.env.LEDGER_BRIDGE_FAILPOINT),

@@ -11,7 +11,7 @@ import { type EnvironmentUrl, normalizeEnvironmentUrl } from "../auth/environmen
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { CsrfMode } from "../d365/client.js";
 import { DEFAULT_POSTING_PATH } from "../d365/posting.js";
-import { type JournalTarget, REPORT_FLAT_ENTITY } from "../d365/targets.js";
+import { type TargetSettings, targetSettings } from "../d365/targets/index.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,7 +27,8 @@ export interface BridgeConfig {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly postingPath: string;
-  readonly target: JournalTarget;
+  /** Where journals go in F&O (docs/configuration.md#the-delivery-target). */
+  readonly target: TargetSettings;
   /** Where ledger-bridge keeps its files (the login cache, the emulator's keys, the SQLite store). */
   readonly home: string;
   /** Key that encrypts the login cache; required for `login`. */
@@ -86,7 +87,7 @@ function readFile(name: string, path: string): string {
 }
 
 interface FileConfig {
-  target?: { kind?: string; entitySet?: string; fields?: Record<string, string>; dimensionFormat?: string[] };
+  target?: unknown;
 }
 
 function fileConfig(env: Env, cwd: string): FileConfig {
@@ -102,27 +103,6 @@ function fileConfig(env: Env, cwd: string): FileConfig {
       `LEDGER_BRIDGE_CONFIG '${path}' is not valid JSON: ${(error as Error).message}.`,
     );
   }
-}
-
-function target(file: FileConfig): JournalTarget {
-  const configured = file.target;
-  if (configured === undefined || configured.kind === undefined || configured.kind === "ledger-journal") {
-    return {
-      kind: "ledger-journal",
-      ...(configured?.dimensionFormat ? { dimensionFormat: configured.dimensionFormat } : {}),
-    };
-  }
-  if (configured.kind !== "flat-entity") {
-    throw new BridgeError(
-      "CONFIG_INVALID",
-      `target.kind must be ledger-journal or flat-entity; it is '${configured.kind}'.`,
-    );
-  }
-  return {
-    kind: "flat-entity",
-    entitySet: configured.entitySet ?? REPORT_FLAT_ENTITY.entitySet,
-    fields: { ...REPORT_FLAT_ENTITY.fields, ...(configured.fields as object) },
-  };
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeConfig {
@@ -182,7 +162,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     concurrency: integer(env, "LEDGER_BRIDGE_CONCURRENCY", 8, 1, 64),
     timeoutMs: integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
     postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
-    target: target(fileConfig(env, cwd)),
+    target: targetSettings(fileConfig(env, cwd).target),
     home,
     store,
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),

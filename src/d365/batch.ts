@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { PlainJson } from "../common/json.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { type D365Client, jsonBody, readJson, type WriteOptions } from "./client.js";
-import { D365Error, type D365ErrorDetails, parseInfolog } from "./errors.js";
+import { D365Error, type D365ErrorDetails, InDoubtError, parseInfolog } from "./errors.js";
+import { classifyAnswer, isBusinessRuleBody } from "./failure-table.js";
 
 export const MAX_BATCH_OPERATIONS = 5000;
 
@@ -168,27 +169,32 @@ export function parseBatchResponse(
         typeof json?.error?.innererror?.message === "string" ? json.error.innererror.message : undefined;
       const message = typeof json?.error?.message === "string" ? json.error.message : `HTTP ${failed.status}`;
       const infolog = parseInfolog(inner);
-      const code =
-        failed.status === 500 && infolog.length > 0
-          ? "D365_BUSINESS_RULE"
-          : failed.status === 403
-            ? "D365_FORBIDDEN"
-            : failed.status >= 500
-              ? "D365_SERVER_ERROR"
-              : "D365_BAD_REQUEST";
+      const decision = classifyAnswer({
+        status: failed.status,
+        where: "changeset",
+        write: true,
+        businessRule: isBusinessRuleBody(json),
+        csrfRequired: false,
+        retryAfter: false,
+      });
       const failedIndex = failed.contentId === undefined ? undefined : ids.indexOf(Number(failed.contentId));
       const said =
         infolog.length > 0 ? infolog.map((line) => `${line.level}: ${line.text}`).join("; ") : message;
       return {
         ok: false,
         failedIndex: failedIndex === -1 ? undefined : failedIndex,
-        error: new D365Error(code, `A changeset failed with ${failed.status}: ${said}`, {
-          ...context,
-          status: failed.status,
-          odataMessage: message,
-          ...(inner === undefined ? {} : { innerMessage: inner }),
-          infolog,
-        }),
+        error: new (decision.action === "in-doubt" ? InDoubtError : D365Error)(
+          decision.code,
+          `A changeset failed with ${failed.status}: ${said}`,
+          {
+            ...context,
+            status: failed.status,
+            odataMessage: message,
+            ...(inner === undefined ? {} : { innerMessage: inner }),
+            infolog,
+          },
+          { retryable: decision.retryable },
+        ),
       };
     }
     if (parts.length !== ids.length)

@@ -10,6 +10,7 @@
  * 503 with Retry-After on GETs) waits as long as F&O asks, shared by every request. A write whose
  * bytes left and whose answer never came back — or came back as a gateway error — is never retried
  * here: it fails with InDoubtError, for the delivery engine to reconcile. Other 4xx are final.
+ * What each answer means is one table, shared with the $batch parser: ./failure-table.ts.
  */
 import { randomUUID } from "node:crypto";
 import Big from "big.js";
@@ -19,6 +20,7 @@ import { type PlainJson, parseJson, stringifyJson, toPlain } from "../common/jso
 import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
 import type { ErrorCode } from "../core/errors/codes.js";
 import { D365Error, type D365ErrorDetails, InDoubtError, parseInfolog } from "./errors.js";
+import { classifyAnswer, type Decision, isBusinessRuleBody } from "./failure-table.js";
 import { redactUrl } from "./redact.js";
 import { retryAfterMs } from "./retry-after.js";
 import { Limiter, ThrottleGate } from "./throttle.js";
@@ -347,93 +349,77 @@ export class D365Client {
       const status = response.status;
       if (status < 300) return { ...response, requestId };
       const details = this.details(base, response);
-
-      // A gateway that wants a write token says so; fetch one and send the write again, once.
-      if (
-        (status === 401 || status === 403) &&
-        headerValue(response.headers, "x-csrf-token")?.toLowerCase() === "required"
-      ) {
-        if (this.csrf === "never" || csrfFetched) {
-          throw new D365Error(
-            "D365_CSRF_REJECTED",
-            `${request.method} ${base.url} was refused for want of a write token (${status}).`,
-            details,
-          );
-        }
-        await this.fetchCsrfToken(requestId, request.signal);
-        csrfFetched = true;
-        continue;
-      }
-      if (status === 401) {
-        if (refreshed) {
-          throw new D365Error(
-            "D365_UNAUTHORIZED",
-            `F&O refused the token for ${request.method} ${base.url} (401), also a fresh one.`,
-            details,
-          );
-        }
-        refreshed = true;
-        this.emit({ type: "token-refresh", requestId });
-        await this.options.tokens.token({
-          forceRefresh: true,
-          ...(request.signal ? { signal: request.signal } : {}),
-        });
-        continue;
-      }
       const retryAfter = retryAfterMs(response.headers, this.clock.now());
-      if (status === 429 || (status === 503 && safe && retryAfter !== undefined)) {
-        const wait = retryAfter ?? this.retry.defaultRetryAfterMs;
-        if (wait > this.retry.maxRetryAfterMs || throttles >= this.retry.maxThrottleRetries) {
-          throw new D365Error(
-            "D365_THROTTLED",
-            `F&O throttled ${request.method} ${base.url} (${status}); it asks to wait ${Math.ceil(wait / 1000)} s.`,
-            {
-              ...details,
-              retryAfterMs: wait,
-            },
+      const decision = classifyAnswer({
+        status,
+        where: "direct",
+        write,
+        businessRule: isBusinessRuleBody(readJson(response.body)),
+        csrfRequired: headerValue(response.headers, "x-csrf-token")?.toLowerCase() === "required",
+        retryAfter: retryAfter !== undefined,
+      });
+      switch (decision.action) {
+        case "fetch-write-token":
+          if (this.csrf === "never" || csrfFetched) {
+            throw new D365Error(
+              decision.code,
+              `${request.method} ${base.url} was refused for want of a write token (${status}).`,
+              details,
+            );
+          }
+          await this.fetchCsrfToken(requestId, request.signal);
+          csrfFetched = true;
+          continue;
+        case "refresh-token":
+          if (refreshed) {
+            throw new D365Error(
+              decision.code,
+              `F&O refused the token for ${request.method} ${base.url} (401), also a fresh one.`,
+              details,
+            );
+          }
+          refreshed = true;
+          this.emit({ type: "token-refresh", requestId });
+          await this.options.tokens.token({
+            forceRefresh: true,
+            ...(request.signal ? { signal: request.signal } : {}),
+          });
+          continue;
+        case "throttle": {
+          const wait = retryAfter ?? this.retry.defaultRetryAfterMs;
+          if (wait > this.retry.maxRetryAfterMs || throttles >= this.retry.maxThrottleRetries) {
+            throw new D365Error(
+              decision.code,
+              `F&O throttled ${request.method} ${base.url} (${status}); it asks to wait ${Math.ceil(wait / 1000)} s.`,
+              { ...details, retryAfterMs: wait },
+            );
+          }
+          throttles++;
+          this.gate.pause(wait);
+          this.emit({ type: "throttled", waitMs: wait, status, requestId });
+          log?.info(
+            { requestId, waitMs: wait, status },
+            `waiting ${Math.ceil(wait / 1000)} s, throttled by F&O`,
           );
+          continue;
         }
-        throttles++;
-        this.gate.pause(wait);
-        this.emit({ type: "throttled", waitMs: wait, status, requestId });
-        log?.info(
-          { requestId, waitMs: wait, status },
-          `waiting ${Math.ceil(wait / 1000)} s, throttled by F&O`,
-        );
-        continue;
-      }
-      if (status === 408 || (status >= 500 && status !== 501 && status !== 505)) {
-        if (write && status !== 408 && !this.isDefinitiveFailure(response)) {
+        case "retry":
+          if (retries < this.retry.maxRetries) {
+            await this.backoff(retries++, `status ${status}`, requestId, request.signal);
+            continue;
+          }
+          throw this.failure(request.method, base.url, details, decision);
+        case "in-doubt":
           this.metrics.inDoubt++;
           throw new InDoubtError(
-            "D365_IN_DOUBT",
+            decision.code,
             `${request.method} ${base.url} got ${status}: it may or may not have been carried out.`,
             details,
           );
-        }
-        if ((safe || status === 408) && retries < this.retry.maxRetries) {
-          await this.backoff(retries++, `status ${status}`, requestId, request.signal);
-          continue;
-        }
+        case "fail":
+          throw this.failure(request.method, base.url, details, decision);
       }
-      throw this.failure(request.method, base.url, details, response);
     }
-  }
-
-  /**
-   * A 500 that carries F&O's write exception or an X++ Infolog is a business-rule refusal: the
-   * transaction was rolled back, so the outcome is known (failed), not in doubt.
-   */
-  private isDefinitiveFailure(response: HttpResponse): boolean {
-    if (response.status !== 500) return false;
-    const body = readJson(response.body) as Record<string, any> | undefined;
-    const inner = body?.error?.innererror;
-    if (typeof inner?.type === "string" && /AxOData(Write|Delete)Exception/.test(inner.type)) return true;
-    return (
-      typeof body?.ExceptionType === "string" &&
-      typeof body?.Message === "string" &&
-      /Infolog/.test(body.Message)
-    );
   }
 
   private details(base: Omit<D365ErrorDetails, "status">, response: HttpResponse): D365ErrorDetails {
@@ -463,26 +449,14 @@ export class D365Client {
     };
   }
 
-  private failure(method: string, url: string, details: D365ErrorDetails, response: HttpResponse): D365Error {
-    const status = response.status;
+  private failure(method: string, url: string, details: D365ErrorDetails, decision: Decision): D365Error {
     const said =
       details.infolog && details.infolog.length > 0
         ? details.infolog.map((line) => `${line.level}: ${line.text}`).join("; ")
-        : (details.odataMessage ?? `HTTP ${status}`);
-    const code: ErrorCode =
-      status === 403
-        ? "D365_FORBIDDEN"
-        : status === 404
-          ? "D365_NOT_FOUND"
-          : status === 501
-            ? "D365_NOT_SUPPORTED"
-            : status >= 500 && this.isDefinitiveFailure(response)
-              ? "D365_BUSINESS_RULE"
-              : status >= 500
-                ? "D365_SERVER_ERROR"
-                : "D365_BAD_REQUEST";
-    const retryable = code === "D365_SERVER_ERROR" ? "yes" : "no";
-    return new D365Error(code, `${method} ${url} failed with ${status}: ${said}`, details, { retryable });
+        : (details.odataMessage ?? `HTTP ${details.status}`);
+    return new D365Error(decision.code, `${method} ${url} failed with ${details.status}: ${said}`, details, {
+      retryable: decision.retryable,
+    });
   }
 
   private async backoff(

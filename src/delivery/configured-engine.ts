@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { BridgeConfig } from "../config/index.js";
 import type { D365Client } from "../d365/client.js";
+import { createTarget } from "../d365/targets/index.js";
 import type { OutboxStore } from "../outbox/store.js";
 import { DeliveryEngine, type EngineOptions } from "./engine.js";
 
@@ -15,7 +16,7 @@ export function configuredEngine(
   return new DeliveryEngine({
     store,
     client,
-    target: config.target,
+    target: createTarget(config.target),
     postingPath: config.postingPath,
     leaseMs: config.leaseMs,
     // Measured with bench:deliver: more rounds than connections keep every connection busy while a

@@ -1,36 +1,15 @@
 /**
- * How a journal is kept in the outbox and recognised in F&O: canonical JSON (amounts as strings, so
- * exact), its content hash, and its marker — `lb:<key>` (or `lb:#<hash>` for long keys), written at the
- * start of the header's Description so the journal can be found again after a lost answer.
+ * How a journal is kept in the outbox: canonical JSON (amounts as strings, so exact), its content
+ * hash, and its marker (src/d365/targets/marker.ts), by which the journal is found again in F&O.
  */
 import { createHash } from "node:crypto";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { Journal } from "../core/journal.js";
+import { markerFor } from "../d365/targets/index.js";
 import type { JournalRead } from "../ingest/assemble.js";
 import { journalToJsonValue } from "../ingest/json/write.js";
 import { readJournalText } from "../ingest/source.js";
 import type { NewJournal } from "../outbox/store.js";
-
-/** F&O's LedgerJournalHeader.Description holds 60 characters. */
-const DESCRIPTION_LENGTH = 60;
-const MARKER_LENGTH = 40;
-
-export function markerFor(key: string): string {
-  const plain = `lb:${key}`;
-  if (plain.length <= MARKER_LENGTH) return plain;
-  return `lb:#${createHash("sha256").update(key).digest("base64url").slice(0, 24)}`;
-}
-
-/** The header's Description: the marker, then as much of the journal's own description as fits. */
-export function headerDescription(journal: Journal, marker: string): string {
-  if (journal.description === undefined) return marker;
-  return `${marker} ${journal.description}`.slice(0, DESCRIPTION_LENGTH);
-}
-
-/** Whether a Description found in F&O is this journal's (keys contain no spaces, so the prefix is exact). */
-export function carriesMarker(description: unknown, marker: string): boolean {
-  return typeof description === "string" && (description === marker || description.startsWith(`${marker} `));
-}
 
 export function canonicalPayload(journal: Journal): string {
   return JSON.stringify(journalToJsonValue(journal));

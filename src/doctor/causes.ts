@@ -114,6 +114,16 @@ export const CAUSES = {
     summary: "The configured journal target does not exist in this environment's OData service.",
     fix: "On F&O, GeneralJournalAccountEntries holds posted entries (read-only) and GeneralJournalAccountEntry is no standard entity: use the ledger-journal target (LedgerJournalHeaders + LedgerJournalLines).",
   },
+  TARGET_NOT_EXACTLY_ONCE: {
+    summary:
+      "The configured target cannot be delivered to exactly once: a mapped field does not exist, or the entity has no text field that can carry ledger-bridge's marker.",
+    fix: "Correct target.fields to the entity's property names; for a custom flat entity add a String field of at least 40 characters (for example Description) and name it in target.fields.marker. Delivery refuses to start until then.",
+  },
+  JOURNALS_DO_NOT_FIT_TARGET: {
+    summary:
+      "Journals of the file cannot be carried by the configured target (each problem is listed with its line and field).",
+    fix: "Fix each problem as its code says (docs/errors.md): configure target.dimensionFormat, map the entity's fields, or deliver through the ledger-journal target. Nothing is sent for such a journal.",
+  },
   JOURNAL_NAME_MISSING: {
     summary: "A journal name used by the journals does not exist in the company.",
     fix: "Create it in General ledger > Journal setup > Journal names, or use an existing one.",

@@ -8,11 +8,13 @@ import { AuthError } from "../auth/errors.js";
 import { inspectToken } from "../auth/token-claims.js";
 import type { TokenProvider } from "../auth/token-provider.js";
 import type { BridgeConfig } from "../config/index.js";
+import type { Issue } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import { type D365Client, readJson } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
 import { and, eq } from "../d365/query.js";
+import { createTarget } from "../d365/targets/index.js";
 import { HttpsTransport, TransportFailure } from "../d365/transport.js";
 import { type CauseCode, causeOf } from "./causes.js";
 
@@ -42,6 +44,8 @@ export interface DoctorInputs {
   readonly writeProbe: boolean;
   /** Journals of the --file, for the master data check. */
   readonly journals?: readonly Journal[];
+  /** What the target's compile refused in the --file (located); undefined without --file. */
+  readonly targetProblems?: readonly Issue[];
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -304,39 +308,80 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
     }
   }
 
-  // 7. Target probe.
-  const targetSets =
-    config.target.kind === "ledger-journal"
-      ? ["LedgerJournalHeaders", "LedgerJournalLines"]
-      : [config.target.entitySet];
+  // 7. Target probe: its entity sets are served, and (a flat entity) its fields and marker field exist.
+  const target = createTarget(config.target);
   if (!canRead) checks.skip("target", "Journal target", "the read probe failed");
   else {
     const response = await inputs.client().request({ method: "GET", path: "/data/" });
     const doc = readJson(response.body) as { value?: Array<{ name?: unknown }> } | undefined;
     const served = new Set((doc?.value ?? []).map((entry) => String(entry.name)));
-    const missing = targetSets.filter((set) => !served.has(set));
+    const missing = target.entitySets.filter((set) => !served.has(set));
+    const prepared =
+      missing.length > 0
+        ? undefined
+        : await target.prepare(inputs.client()).then(
+            () => undefined,
+            (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          );
     if (missing.length > 0)
       checks.record(
         "target",
         "Journal target",
         "fail",
-        { target: config.target.kind, missing: missing.join(", ") },
+        { target: target.kind, missing: missing.join(", ") },
         "TARGET_MISSING",
+      );
+    else if (prepared !== undefined)
+      checks.record(
+        "target",
+        "Journal target",
+        "fail",
+        { target: target.kind, problem: prepared },
+        "TARGET_NOT_EXACTLY_ONCE",
       );
     else
       checks.record("target", "Journal target", "pass", {
-        target: config.target.kind,
-        entitySets: targetSets.join(", "),
+        target: target.kind,
+        entitySets: target.entitySets.join(", "),
       });
   }
   const targetOk = checks.results.at(-1)?.status === "pass";
+
+  // 7b. The --file's journals compiled for the target (the same compile as before storing).
+  const problems = inputs.targetProblems;
+  if (problems === undefined) checks.skip("target-fit", "Journals fit the target", "no --file given");
+  else if (problems.length === 0)
+    checks.record("target-fit", "Journals fit the target", "pass", { target: target.kind });
+  else
+    checks.record(
+      "target-fit",
+      "Journals fit the target",
+      "fail",
+      {
+        target: target.kind,
+        problems: problems.length,
+        ...Object.fromEntries(
+          problems
+            .slice(0, 10)
+            .map((found, index) => [
+              `problem${index + 1}`,
+              `${found.code} at ${[found.file, found.line === undefined ? undefined : `line ${found.line}`, found.field].filter(Boolean).join(", ")}: ${found.message}`,
+            ]),
+        ),
+      },
+      "JOURNALS_DO_NOT_FIT_TARGET",
+    );
 
   // 8. Write probe (only when asked): an empty header, created and deleted.
   const journalName = inputs.journals?.[0]?.journalName ?? "GenJrn";
   const company = inputs.journals?.[0]?.company;
   if (!inputs.writeProbe) checks.skip("write", "Write probe", "not asked for (--write-probe)");
-  else if (!targetOk || config.target.kind !== "ledger-journal")
-    checks.skip("write", "Write probe", "the target check failed or the target is not ledger-journal");
+  else if (!targetOk || !target.entitySets.includes("LedgerJournalHeaders"))
+    checks.skip(
+      "write",
+      "Write probe",
+      "the target check failed or the target writes no LedgerJournalHeaders",
+    );
   else {
     const entities = new Entities(inputs.client());
     try {

@@ -1,7 +1,7 @@
 /** Validates whole files and sums them up: what `ledger-bridge validate` prints. */
 import type { Issue } from "../core/errors/issue.js";
 import { type Amount, ZERO } from "../core/money.js";
-import type { SourceEvent } from "./assemble.js";
+import type { JournalRead, SourceEvent } from "./assemble.js";
 import { openJournalFile } from "./source.js";
 
 export interface CurrencyTotal {
@@ -26,6 +26,8 @@ export interface FileReport {
 export interface ValidateOptions {
   /** Keep at most this many errors and this many warnings per file (all are counted). */
   readonly maxIssues?: number;
+  /** Checks each journal further once it is read (the target's compile: `validate --target`). */
+  readonly check?: (read: JournalRead) => JournalRead;
 }
 
 export function emptyReport(path: string): FileReport {
@@ -84,6 +86,12 @@ export const DEFAULT_MAX_ISSUES = 1000;
 export async function validateFile(path: string, options: ValidateOptions = {}): Promise<FileReport> {
   const maxIssues = options.maxIssues ?? DEFAULT_MAX_ISSUES;
   const report = emptyReport(path);
-  for await (const event of await openJournalFile(path)) tally(report, event, maxIssues);
+  const check = options.check;
+  for await (const event of await openJournalFile(path))
+    tally(
+      report,
+      check && event.kind === "journal" ? { kind: "journal", read: check(event.read) } : event,
+      maxIssues,
+    );
   return report;
 }

@@ -11,7 +11,9 @@ import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from ".
 import { type Issue, issueJson } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
+import type { JournalTarget } from "../d365/targets/index.js";
 import { toNewJournal } from "../delivery/journal-record.js";
+import { preflightEvents } from "../delivery/preflight.js";
 import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
 import { readJournalText } from "../ingest/source.js";
@@ -28,6 +30,8 @@ export interface AppOptions {
   readonly store: OutboxStore;
   readonly apiStore: ApiStore;
   readonly client?: D365Client;
+  /** Journals are compiled for it before anything is stored (refused with file, line and field). */
+  readonly target?: JournalTarget;
   readonly doctor?: () => Promise<DoctorReport>;
   readonly logger?: Logger;
   /** Requests per second allowed per key (burst: twice as many). */
@@ -358,7 +362,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ): Promise<{ status: number; payload: unknown }> {
     const journals: Journal[] = [];
     const errors: Issue[] = [];
-    for await (const event of readJournalText(name, body)) {
+    const events = readJournalText(name, body);
+    for await (const event of options.target ? preflightEvents(events, options.target) : events) {
       if (event.kind === "issue") errors.push(event.issue);
       else {
         errors.push(...event.read.issues.filter((found) => found.severity === "error"));

@@ -1,18 +1,29 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { PlainJson } from "../../src/common/json.js";
 import type { Journal } from "../../src/core/journal.js";
 import { sendBatch } from "../../src/d365/batch.js";
 import { Entities } from "../../src/d365/entities.js";
 import { D365Error } from "../../src/d365/errors.js";
 import { postJournal } from "../../src/d365/posting.js";
-import { flatPayload, headerPayload, linePayload, REPORT_FLAT_ENTITY } from "../../src/d365/targets.js";
+import {
+  type CompiledJournal,
+  createTarget,
+  markerFor,
+  REPORT_FLAT_ENTITY,
+} from "../../src/d365/targets/index.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { openJournalFile } from "../../src/ingest/source.js";
 import { clientFor } from "../helpers/client.js";
 import { startTestEmulator } from "../helpers/emulator.js";
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
+
+function compiled(compile: ReturnType<ReturnType<typeof createTarget>["compile"]>): CompiledJournal {
+  assert.ok(compile.ok, compile.ok ? "" : JSON.stringify(compile.problems));
+  return compile.compiled;
+}
 
 async function journalsOf(file: string): Promise<Journal[]> {
   const journals: Journal[] = [];
@@ -32,22 +43,15 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
   it("delivers the bundled example journals and posts them, every amount exact in the ledger", async () => {
     const { client } = clientFor(emulator);
     const entities = new Entities(client);
-    const target = { kind: "ledger-journal" as const, dimensionFormat: ["Department"] };
+    const target = createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] });
     for (const journal of await journalsOf("journals.csv")) {
+      const plan = compiled(target.compile(journal, markerFor(journal.key)));
       const header = await entities.create(
         "LedgerJournalHeaders",
-        headerPayload(journal, `lb:${journal.key}`),
+        plan.opening.body as Record<string, unknown>,
       );
-      const batch = String(header.JournalBatchNumber);
-      const [result] = await sendBatch(client, [
-        {
-          operations: journal.lines.map((line) => ({
-            method: "POST" as const,
-            path: "/data/LedgerJournalLines",
-            body: linePayload(journal, line, batch, target),
-          })),
-        },
-      ]);
+      const batch = plan.batchNumberOf(header);
+      const [result] = await sendBatch(client, [{ operations: plan.rest(batch) }]);
       assert.ok(result?.ok, result?.ok ? "" : result?.error.message);
       const vouchers = await postJournal(client, journal.company, batch);
       assert.ok(vouchers.length >= 1);
@@ -77,15 +81,41 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
     client.close();
   });
 
-  it("refuses to send dimensions without a configured dimension format", async () => {
+  it("refuses to compile dimensions without a configured dimension format, naming the line", async () => {
     const [journal] = await journalsOf("journals.csv");
-    assert.throws(
-      () =>
-        linePayload(journal as Journal, (journal as Journal).lines[0] as Journal["lines"][number], "X", {
-          kind: "ledger-journal",
-        }),
-      /dimension format/,
+    const result = createTarget({ kind: "ledger-journal" }).compile(journal as Journal, "lb:x");
+    assert.equal(result.ok, false);
+    assert.deepEqual(
+      result.ok ? [] : result.problems.map((problem) => [problem.code, problem.line, problem.field]),
+      (journal as Journal).lines.flatMap((line, index) =>
+        line.dimensions === undefined ? [] : [["TARGET_DIMENSION_FORMAT_MISSING", index, "dimensions"]],
+      ),
     );
+  });
+
+  it("answers without a JournalBatchNumber are D365_INVALID_RESPONSE, never the text 'undefined'", async () => {
+    const [journal] = await journalsOf("journals.csv");
+    const plan = compiled(
+      createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] }).compile(
+        journal as Journal,
+        "lb:x",
+      ),
+    );
+    for (const answer of [
+      undefined,
+      {},
+      { JournalBatchNumber: null },
+      { JournalBatchNumber: "" },
+    ] as PlainJson[])
+      assert.throws(
+        () => plan.batchNumberOf(answer),
+        (error: unknown) => {
+          assert.ok(error instanceof D365Error);
+          assert.equal(error.code, "D365_INVALID_RESPONSE");
+          return true;
+        },
+      );
+    assert.equal(plan.batchNumberOf({ JournalBatchNumber: "USMF-000007" }), "USMF-000007");
   });
 });
 
@@ -101,22 +131,23 @@ describe("flat-entity target: the original report's entity behind its gateway", 
     const entities = new Entities(client);
     const [journal] = await journalsOf("original-report.csv");
     assert.ok(journal);
-    const [first, ...rest] = journal.lines;
+    const target = createTarget(REPORT_FLAT_ENTITY);
+    await target.prepare(client);
+    const marker = markerFor(journal.key);
+    const plan = compiled(target.compile(journal, marker));
     const created = await entities.create(
       REPORT_FLAT_ENTITY.entitySet,
-      flatPayload(journal, first as Journal["lines"][number], undefined, REPORT_FLAT_ENTITY),
+      plan.opening.body as Record<string, unknown>,
     );
-    const batch = String(created.JournalBatchNumber);
-    const [result] = await sendBatch(client, [
-      {
-        operations: rest.map((line) => ({
-          method: "POST" as const,
-          path: `/data/${REPORT_FLAT_ENTITY.entitySet}`,
-          body: flatPayload(journal, line, batch, REPORT_FLAT_ENTITY),
-        })),
-      },
-    ]);
+    const batch = plan.batchNumberOf(created);
+    const [result] = await sendBatch(client, [{ operations: plan.rest(batch) }]);
     assert.ok(result?.ok);
+    // Every row carries the marker in the entity's Description; the journal is found again by it.
+    assert.deepEqual(await target.find(entities, journal.company, marker, journal.key), {
+      batchNumber: batch,
+      company: journal.company,
+    });
+    assert.equal((await target.lines(entities, journal.company, batch)).count, journal.lines.length);
     const vouchers = await postJournal(client, journal.company, batch);
     assert.deepEqual(
       vouchers.map((voucher) => voucher.voucher),

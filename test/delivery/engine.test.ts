@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Journal } from "../../src/core/journal.js";
 import type { D365Client } from "../../src/d365/client.js";
+import { createTarget } from "../../src/d365/targets/index.js";
 import { DeliveryEngine, type EngineOptions } from "../../src/delivery/engine.js";
 import { enqueueJournals } from "../../src/delivery/enqueue.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
@@ -86,7 +87,7 @@ for (const engine of ENGINES) {
       new DeliveryEngine({
         store,
         client,
-        target: { kind: "ledger-journal", dimensionFormat: ["Department"] },
+        target: createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] }),
         random: () => 0,
         ...options,
       });

@@ -1,8 +1,11 @@
 import type { Command } from "commander";
 import type { TokenProvider } from "../../auth/token-provider.js";
 import { tokenProvider } from "../../config/connect.js";
+import type { Issue } from "../../core/errors/issue.js";
 import type { Journal } from "../../core/journal.js";
 import { D365Client } from "../../d365/client.js";
+import { createTarget } from "../../d365/targets/index.js";
+import { preflight } from "../../delivery/preflight.js";
 import { type DoctorReport, runDoctor } from "../../doctor/doctor.js";
 import { openJournalFile } from "../../ingest/source.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
@@ -64,10 +67,19 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
   };
   try {
     let journals: Journal[] | undefined;
+    let targetProblems: Issue[] | undefined;
     if (flags.file !== undefined) {
       journals = [];
-      for await (const event of await openJournalFile(flags.file))
-        if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
+      targetProblems = [];
+      // The same compile as before storing: every journal the target cannot carry, located.
+      const target = createTarget(config.target);
+      for await (const event of await openJournalFile(flags.file)) {
+        if (event.kind !== "journal" || event.read.journal === undefined) continue;
+        journals.push(event.read.journal);
+        const checked = preflight(event.read, target);
+        if (checked.journal === undefined)
+          targetProblems.push(...checked.issues.filter((found) => found.code.startsWith("TARGET_")));
+      }
     }
     const report = await runDoctor({
       config,
@@ -76,6 +88,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
       client: lazyClient,
       writeProbe: Boolean(flags.writeProbe),
       ...(journals === undefined ? {} : { journals }),
+      ...(targetProblems === undefined ? {} : { targetProblems }),
     });
     if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else printDoctor(report, io);

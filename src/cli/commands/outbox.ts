@@ -96,7 +96,7 @@ export async function runRedrive(
 export async function runReconcile(flags: { json?: boolean }, io: CliIo): Promise<number> {
   const runtime = await openRuntime(io);
   try {
-    const report = await reconcileStore(runtime.store, runtime.client);
+    const report = await reconcileStore(runtime.store, runtime.client, runtime.target);
     if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       const style = styleFor(io);

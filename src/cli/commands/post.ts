@@ -3,6 +3,7 @@ import type { Journal } from "../../core/journal.js";
 import type { ClientEvent } from "../../d365/client.js";
 import type { EngineEvent } from "../../delivery/engine.js";
 import { enqueueJournals } from "../../delivery/enqueue.js";
+import { preflightEvents } from "../../delivery/preflight.js";
 import { DEFAULT_MAX_ISSUES, emptyReport, type FileReport, tally } from "../../ingest/report.js";
 import { openJournalFile } from "../../ingest/source.js";
 import { isDelivered } from "../../outbox/states.js";
@@ -63,13 +64,16 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
   const progress = new Progress(io, !flags.json && Boolean(io.stderr.isTTY));
   const runtime = await openRuntime(io, { onClientEvent: (event) => progress.client(event) });
   try {
+    // The target is checked against the environment first: nothing is stored for a target through
+    // which delivery could not be exactly once, and the store-time compile knows its fields' lengths.
+    await runtime.target.prepare(runtime.client);
     const keys: string[] = [];
     let created = 0;
     let duplicates = 0;
     for (const file of files) {
       const report = emptyReport(file);
       const journals: Journal[] = [];
-      for await (const event of await openJournalFile(file)) {
+      for await (const event of preflightEvents(await openJournalFile(file), runtime.target)) {
         tally(report, event, DEFAULT_MAX_ISSUES);
         if (event.kind === "journal" && event.read.journal !== undefined) journals.push(event.read.journal);
       }

@@ -64,11 +64,22 @@ export async function runServe(
       "LEDGER_BRIDGE_API_AUDIENCE is set: set LEDGER_BRIDGE_API_TENANT_ID (or AZURE_TENANT_ID) to the tenant id whose tokens to accept.",
     );
   }
+  // The store-time compile learns the target's field lengths once F&O answers; until then it checks
+  // what needs no F&O, and the worker's claim-time compile checks the rest.
+  runtime.target
+    .prepare(runtime.client)
+    .catch((error: unknown) =>
+      runtime.logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "the delivery target could not be checked against F&O yet",
+      ),
+    );
   const delivery = new DeliveryMetrics();
   const app = await buildApp({
     store: runtime.store,
     apiStore,
     client: runtime.client,
+    target: runtime.target,
     logger: runtime.logger.child({ component: "api" }),
     post: flags.post !== false,
     rateLimit: config.apiRateLimit,

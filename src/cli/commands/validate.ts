@@ -1,13 +1,19 @@
 import type { Command } from "commander";
+import { loadConfig } from "../../config/index.js";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { type Issue, issueJson } from "../../core/errors/issue.js";
 import { formatMoney } from "../../core/money.js";
+import { createTarget } from "../../d365/targets/index.js";
+import { preflight } from "../../delivery/preflight.js";
+import type { JournalRead } from "../../ingest/assemble.js";
 import { DEFAULT_MAX_ISSUES, type FileReport, validateFile } from "../../ingest/report.js";
 import { type CliIo, EXIT, type Style, styleFor } from "../io.js";
+import { targetSettingsFor } from "../runtime.js";
 
 export interface ValidateFlags {
   readonly json?: boolean;
   readonly maxIssues?: string;
+  readonly target?: boolean;
 }
 
 export function reportJson(report: FileReport) {
@@ -73,7 +79,12 @@ export function printReport(report: FileReport, io: CliIo, style: Style): void {
 export async function runValidate(files: string[], flags: ValidateFlags, io: CliIo): Promise<number> {
   const maxIssues = flags.maxIssues === undefined ? DEFAULT_MAX_ISSUES : Number(flags.maxIssues);
   const reports: FileReport[] = [];
-  for (const file of files) reports.push(await validateFile(file, { maxIssues }));
+  // --target: the same compile as `post` runs before storing (offline: fields' lengths in F&O are
+  // checked when delivery reads $metadata).
+  const target = flags.target ? createTarget(targetSettingsFor(loadConfig(io.env))) : undefined;
+  const check = target === undefined ? undefined : (read: JournalRead) => preflight(read, target);
+  for (const file of files)
+    reports.push(await validateFile(file, { maxIssues, ...(check ? { check } : {}) }));
   const valid = reports.every((report) => report.errorCount === 0);
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ files: reports.map(reportJson), valid })}\n`);
@@ -94,6 +105,7 @@ export function registerValidate(program: Command, io: CliIo, done: (code: numbe
     .description("check journal files (CSV, JSON, NDJSON) without sending anything")
     .argument("<files...>", "journal files")
     .option("--json", "print one JSON document")
+    .option("--target", "also check that the configured delivery target can carry each journal")
     .option("--max-issues <n>", "errors and warnings listed per file", String(DEFAULT_MAX_ISSUES))
     .action(async (files: string[], flags: ValidateFlags) => {
       if (flags.maxIssues !== undefined && !/^[1-9]\d{0,6}$/.test(flags.maxIssues)) {

@@ -246,6 +246,28 @@ export const ERROR_CODES = {
     "Microsoft recommends at most 10,000 lines per journal; consider splitting it.",
   ),
 
+  // --- the delivery target (checked when a journal is stored and again when it is claimed) ---------
+  TARGET_DIMENSION_FORMAT_MISSING: input(
+    "A line carries financial dimensions, but no dimension format is configured for the target.",
+    "Set target.dimensionFormat in the config file to the dimension names in the order of F&O's Financial dimension configuration for integrating applications (General ledger > Chart of accounts > Dimensions).",
+  ),
+  TARGET_DIMENSION_UNKNOWN: input(
+    "A line names a financial dimension that the configured dimension format lacks.",
+    "Add the dimension to target.dimensionFormat (in F&O's order), or correct the dimension's name in the file.",
+  ),
+  TARGET_FIELD_UNSUPPORTED: input(
+    "The flat entity has no field for something the line carries (offset account, exchange rate, dimensions).",
+    "Map the entity's field in target.fields (offsetAccount and offsetAccountType, exchangeRate, dimensions), or deliver through the ledger-journal target.",
+  ),
+  TARGET_ACCOUNT_TYPE_UNSUPPORTED: input(
+    "A line's account type is one the configured target cannot carry.",
+    "List the type in target.accountTypes if the entity takes it, or deliver such lines through the ledger-journal target.",
+  ),
+  TARGET_MARKER_TOO_LONG: input(
+    "The journal's marker does not fit the entity field that carries it.",
+    "Give the journal a shorter key, or carry the marker in a longer text field (target.fields.marker, at least 40 characters).",
+  ),
+
   // --- command line and configuration ---------------------------------------------------------------
   USAGE: input("The command line is not valid.", "Run ledger-bridge --help for the commands and options."),
   CONFIG_INVALID: input(
@@ -361,6 +383,10 @@ export const ERROR_CODES = {
   D365_CSRF_REJECTED: fail(
     "The server in front of F&O refused the write token (X-CSRF-Token) even after a fresh fetch.",
     "Check the gateway's session settings; with csrf: never, allow ledger-bridge to fetch a token (csrf: auto).",
+  ),
+  D365_METHOD_NOT_ALLOWED: fail(
+    "The entity does not take this kind of request (405): it is read-only or the method is not allowed.",
+    "Write through an entity that can be written (LedgerJournalHeaders and LedgerJournalLines, or a writable custom entity); posted ledger entries are read-only.",
   ),
   D365_NOT_SUPPORTED: fail(
     "The server does not support this request (501).",

@@ -220,6 +220,9 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       { name: "TransDate", type: "Edm.DateTimeOffset" },
       s("Voucher", 20, { generated: true }),
       s("Text", 60),
+      // The journal's description (LedgerJournalTable.Name): custom journal entities usually map
+      // one, and ledger-bridge carries its marker in it. Given on a row that starts a journal.
+      s("Description", 60),
     ],
   },
 ];

@@ -3,8 +3,8 @@
  * resource throttling, fault injection, latency, authentication, the CSRF gateway of the
  * `csrf-gateway` scenario. The order is fixed here, in one place:
  *
- *   throttle (429) → fault before commit → latency → CSRF gateway (writes) → token and Entra
- *   application check (401) → handler in a transaction → fault after commit → CSRF token issue (GET
+ *   throttle (429) → latency → CSRF gateway (writes) → token and Entra application check (401) →
+ *   fault before commit → handler in a transaction → fault after commit → CSRF token issue (GET
  *   with X-CSRF-Token: Fetch)
  */
 import { randomBytes } from "node:crypto";
@@ -100,11 +100,6 @@ export class FnoFrontDoor {
         );
     if (entitySets.length > 0) log.entitySets = entitySets;
 
-    const fault = this.pickFault(request.method, entitySets);
-    if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
-    if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
-    if (fault?.kind === "429") return FnoErrors.throttled(this.config.retryAfterSeconds);
-
     const latency = this.config.latency;
     const delay = latency.perRequestMs + latency.perOperationMs * (log.operations ?? 1);
     if (delay > 0) await sleep(delay);
@@ -118,6 +113,13 @@ export class FnoFrontDoor {
       log.authFailure = principal;
       return FnoErrors.authenticationFailed();
     }
+
+    // A fault rule fires only on a request that reaches the operation: one the gateway or the
+    // authentication refuses never uses it up.
+    const fault = this.pickFault(request.method, path, entitySets);
+    if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
+    if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
+    if (fault?.kind === "429") return FnoErrors.throttled(this.config.retryAfterSeconds);
 
     if (fault?.kind === "hang" && fault.commit === false) return { action: "hang" };
     const tx = new Transaction();
@@ -195,9 +197,10 @@ export class FnoFrontDoor {
     return json(200, { JournalBatchNumber: journal, DataAreaId: company, Vouchers: outcome.vouchers });
   }
 
-  private pickFault(method: string, entitySets: readonly string[]): FaultRule | undefined {
+  private pickFault(method: string, path: string, entitySets: readonly string[]): FaultRule | undefined {
     for (const rule of this.config.faults) {
       if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue;
+      if (rule.path !== undefined && !path.toLowerCase().startsWith(rule.path.toLowerCase())) continue;
       if (rule.entitySet !== undefined && !entitySets.includes(rule.entitySet)) continue;
       if (rule.remaining !== undefined && rule.remaining <= 0) continue;
       rule.seen++;

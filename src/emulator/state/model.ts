@@ -87,6 +87,8 @@ export interface FaultRule {
   /** Matches requests to this entity set (for $batch: any operation on it), or every data request. */
   readonly entitySet?: string;
   readonly method?: string;
+  /** Matches requests whose path starts with this (case-insensitive), e.g. `/api/services`. */
+  readonly path?: string;
   /** Apply to a fraction of matching requests (0..1), with the emulator's seeded random numbers... */
   readonly rate?: number;
   /** ...or to every Nth matching request. */

@@ -227,6 +227,7 @@ export class ODataService {
       TransDate: line.TransDate ?? null,
       Voucher: line.Voucher ?? null,
       Text: line.Text ?? null,
+      Description: header?.Description ?? null,
       $recId: line.$recId ?? null,
       $version: line.$version ?? null,
     };
@@ -403,7 +404,11 @@ export class ODataService {
     if (batch === "") {
       const header = this.journals.createHeader(
         principal,
-        { dataAreaId: input.dataAreaId ?? null, JournalName: input.JournalName ?? null },
+        {
+          dataAreaId: input.dataAreaId ?? null,
+          JournalName: input.JournalName ?? null,
+          ...(typeof input.Description === "string" ? { Description: input.Description } : {}),
+        },
         tx,
       );
       if (!header.ok) return header;

@@ -1,0 +1,160 @@
+/**
+ * The default target: a `LedgerJournalHeaders` row (its Description carries the marker), then the
+ * journal's `LedgerJournalLines` in one changeset — the entities Microsoft documents for synchronous
+ * OData integration of general journals.
+ */
+import { ACCOUNT_TYPES, type Journal, type JournalLine } from "../../core/journal.js";
+import type { BatchOperation } from "../batch.js";
+import type { Entities } from "../entities.js";
+import { and, eq, startsWith } from "../query.js";
+import { carriesMarker, MARKER_PREFIX, markedText, markerIn } from "./marker.js";
+import {
+  accountTypeProblems,
+  batchNumberIn,
+  dimensionDisplayValue,
+  onlyOne,
+  postedVouchers,
+  summed,
+  transDateTime,
+  voucherOf,
+} from "./shared.js";
+import type {
+  Compiled,
+  FoundJournal,
+  JournalTarget,
+  LinesInFno,
+  MarkedJournal,
+  TargetProblem,
+} from "./target.js";
+
+export interface LedgerJournalSettings {
+  readonly kind: "ledger-journal";
+  /**
+   * Names of the financial dimensions in the order of F&O's "Financial dimension configuration for
+   * integrating applications" (default dimension format); needed only when lines carry dimensions.
+   */
+  readonly dimensionFormat?: readonly string[];
+}
+
+const HEADERS = "LedgerJournalHeaders";
+const LINES = "LedgerJournalLines";
+/** LedgerJournalHeader.Description holds 60 characters; a marker is at most 40. */
+const DESCRIPTION_LENGTH = 60;
+
+export function headerPayload(journal: Journal, marker: string): Record<string, unknown> {
+  return {
+    dataAreaId: journal.company,
+    JournalName: journal.journalName,
+    Description: markedText(marker, journal.description, DESCRIPTION_LENGTH),
+    ...(journal.journalBatchNumber === undefined ? {} : { JournalBatchNumber: journal.journalBatchNumber }),
+  };
+}
+
+function linePayload(
+  journal: Journal,
+  line: JournalLine,
+  batchNumber: string,
+  dimensions: string | undefined,
+): Record<string, unknown> {
+  return {
+    dataAreaId: journal.company,
+    JournalBatchNumber: batchNumber,
+    ...(line.lineNumber === undefined ? {} : { LineNumber: line.lineNumber }),
+    Voucher: voucherOf(line),
+    TransDate: transDateTime(line.transDate),
+    AccountType: line.accountType,
+    AccountDisplayValue: line.account,
+    ...(line.offsetAccount === undefined
+      ? {}
+      : { OffsetAccountType: line.offsetAccountType, OffsetAccountDisplayValue: line.offsetAccount }),
+    ...(line.debit === undefined ? {} : { DebitAmount: line.debit }),
+    ...(line.credit === undefined ? {} : { CreditAmount: line.credit }),
+    CurrencyCode: line.currency,
+    ...(line.exchangeRate === undefined ? {} : { ExchRate: line.exchangeRate }),
+    ...(line.text === undefined ? {} : { Text: line.text }),
+    ...(dimensions === undefined ? {} : { DefaultDimensionDisplayValue: dimensions }),
+  };
+}
+
+export class LedgerJournalTarget implements JournalTarget {
+  readonly kind = "ledger-journal";
+  readonly entitySets = [HEADERS, LINES];
+
+  constructor(private readonly settings: LedgerJournalSettings) {}
+
+  /** The standard entities need no look at $metadata: their fields are F&O's own. */
+  async prepare(): Promise<void> {}
+
+  compile(journal: Journal, marker: string): Compiled {
+    const problems: TargetProblem[] = accountTypeProblems(journal, ACCOUNT_TYPES, "LedgerJournalLines");
+    const dimensions = journal.lines.map((line, index) =>
+      dimensionDisplayValue(line, index, this.settings.dimensionFormat, problems),
+    );
+    if (problems.length > 0) return { ok: false, problems };
+    return {
+      ok: true,
+      compiled: {
+        opening: { method: "POST", path: `/data/${HEADERS}`, body: headerPayload(journal, marker) },
+        openingLines: 0,
+        lineCount: journal.lines.length,
+        batchNumberOf: (created) => batchNumberIn(created, "JournalBatchNumber", `POST ${HEADERS}`),
+        rest: (batchNumber): BatchOperation[] =>
+          journal.lines.map((line, index) => ({
+            method: "POST",
+            path: `/data/${LINES}`,
+            body: linePayload(journal, line, batchNumber, dimensions[index]),
+          })),
+      },
+    };
+  }
+
+  async find(
+    entities: Entities,
+    company: string,
+    marker: string,
+    key: string,
+  ): Promise<FoundJournal | undefined> {
+    const candidates = await entities.queryAll(HEADERS, {
+      // The marker with or without the journal's description after it; checked exactly below.
+      filter: and(eq("dataAreaId", company), startsWith("Description", marker)),
+      select: ["JournalBatchNumber", "Description"],
+      crossCompany: true,
+    });
+    return onlyOne(
+      candidates
+        .filter((header) => carriesMarker(header.Description, marker))
+        .map((header) => ({ batchNumber: String(header.JournalBatchNumber), company })),
+      key,
+    );
+  }
+
+  async lines(
+    entities: Entities,
+    company: string,
+    batchNumber: string,
+    amounts = false,
+  ): Promise<LinesInFno> {
+    const rows = await entities.queryAll(LINES, {
+      filter: and(eq("dataAreaId", company), eq("JournalBatchNumber", batchNumber)),
+      select: amounts ? ["LineNumber", "DebitAmount", "CreditAmount"] : ["LineNumber"],
+      crossCompany: true,
+    });
+    return summed(rows, "DebitAmount", "CreditAmount");
+  }
+
+  postedVouchers(entities: Entities, company: string, batchNumber: string) {
+    return postedVouchers(entities, company, batchNumber);
+  }
+
+  async *marked(entities: Entities): AsyncGenerator<MarkedJournal> {
+    for await (const header of entities.query(HEADERS, {
+      filter: startsWith("Description", MARKER_PREFIX),
+      select: ["JournalBatchNumber", "Description", "dataAreaId"],
+      crossCompany: true,
+    })) {
+      const marker = markerIn(header.Description);
+      if (marker !== undefined)
+        yield { marker, batchNumber: String(header.JournalBatchNumber), company: String(header.dataAreaId) };
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/** What the targets share: F&O's line conventions, dimension display values, the posted ledger. */
+import Big from "big.js";
+import { JsonNumberText, type PlainJson } from "../../common/json.js";
+import { BridgeError } from "../../core/errors/bridge-error.js";
+import type { AccountType, Journal, JournalLine } from "../../core/journal.js";
+import type { Entities, Entity } from "../entities.js";
+import { D365Error } from "../errors.js";
+import type { PostedVoucher } from "../posting.js";
+import { and, eq } from "../query.js";
+import type { LinesInFno, TargetProblem } from "./target.js";
+
+/** F&O wants a voucher on every line; lines without one are grouped per date (docs/input-formats.md). */
+export function voucherOf(line: JournalLine): string {
+  return line.voucher ?? `LB-${line.transDate.replaceAll("-", "")}`;
+}
+
+/** F&O's TransDate is an Edm.DateTimeOffset; a journal date is midnight UTC of that day. */
+export function transDateTime(date: string): string {
+  return `${date}T00:00:00Z`;
+}
+
+/**
+ * The default dimension display value of a line in the configured format ("Financial dimension
+ * configuration for integrating applications"), or the problems that keep it from being built.
+ */
+export function dimensionDisplayValue(
+  line: JournalLine,
+  index: number,
+  format: readonly string[] | undefined,
+  problems: TargetProblem[],
+): string | undefined {
+  if (line.dimensions === undefined) return undefined;
+  if (format === undefined) {
+    problems.push({
+      code: "TARGET_DIMENSION_FORMAT_MISSING",
+      detail:
+        "The line carries financial dimensions, but no dimension format is configured (target.dimensionFormat).",
+      line: index,
+      field: "dimensions",
+    });
+    return undefined;
+  }
+  const unknown = Object.keys(line.dimensions).filter((name) => !format.includes(name));
+  if (unknown.length > 0) {
+    problems.push({
+      code: "TARGET_DIMENSION_UNKNOWN",
+      detail: `Dimension${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} ${unknown.length === 1 ? "is" : "are"} not in the configured dimension format (${format.join(", ")}).`,
+      line: index,
+      field: "dimensions",
+    });
+    return undefined;
+  }
+  return format.map((name) => line.dimensions?.[name] ?? "").join("-");
+}
+
+/** Lines whose account or offset account type the target cannot carry. */
+export function accountTypeProblems(
+  journal: Journal,
+  allowed: readonly AccountType[],
+  where: string,
+): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  for (const [index, line] of journal.lines.entries()) {
+    for (const [field, type] of [
+      ["accountType", line.accountType],
+      ["offsetAccountType", line.offsetAccount === undefined ? undefined : line.offsetAccountType],
+    ] as const) {
+      if (type !== undefined && !allowed.includes(type))
+        problems.push({
+          code: "TARGET_ACCOUNT_TYPE_UNSUPPORTED",
+          detail: `${where} carries account type${allowed.length === 1 ? "" : "s"} ${allowed.join(", ")}; this line's ${field === "accountType" ? "account" : "offset account"} is of type ${type}.`,
+          line: index,
+          field,
+        });
+    }
+  }
+  return problems;
+}
+
+/** The journal's number in the answer to the write that created it. */
+export function batchNumberIn(created: PlainJson | undefined, field: string, what: string): string {
+  const value =
+    created !== null &&
+    typeof created === "object" &&
+    !Array.isArray(created) &&
+    !(created instanceof JsonNumberText)
+      ? (created as Record<string, PlainJson>)[field]
+      : undefined;
+  if (typeof value !== "string" || value === "") {
+    throw new D365Error(
+      "D365_INVALID_RESPONSE",
+      `F&O's answer to ${what} carries no ${field}; the journal is looked up by its marker before anything is sent again.`,
+      { method: "POST", url: what, requestId: "" },
+    );
+  }
+  return value;
+}
+
+export function decimal(value: unknown): Big.Big {
+  return new Big(
+    value instanceof JsonNumberText ? value.raw : value === null || value === undefined ? "0" : String(value),
+  );
+}
+
+/** Counts rows and sums two amount fields exactly. */
+export function summed(rows: readonly Entity[], debit: string, credit: string): LinesInFno {
+  let d = new Big(0);
+  let c = new Big(0);
+  for (const row of rows) {
+    d = d.plus(decimal(row[debit]));
+    c = c.plus(decimal(row[credit]));
+  }
+  return { count: rows.length, debit: d, credit: c };
+}
+
+/** One journal among candidates found by marker, or none; several are a problem a person must look at. */
+export function onlyOne<T extends { batchNumber: string }>(found: readonly T[], key: string): T | undefined {
+  if (found.length > 1) {
+    throw new BridgeError(
+      "DELIVERY_MARKER_AMBIGUOUS",
+      `Journal ${key} has ${found.length} journals in F&O: ${found.map((each) => each.batchNumber).join(", ")}.`,
+    );
+  }
+  return found[0];
+}
+
+/**
+ * Whether the journal is posted, and its final vouchers from the ledger. Every target files into
+ * F&O's journal tables, so the posted state is read from LedgerJournalHeaders and the posted ledger.
+ */
+export async function postedVouchers(
+  entities: Entities,
+  company: string,
+  batchNumber: string,
+): Promise<PostedVoucher[] | undefined> {
+  const header = await entities.get("LedgerJournalHeaders", {
+    dataAreaId: company,
+    JournalBatchNumber: batchNumber,
+  });
+  if (header?.IsPosted !== "Yes") return undefined;
+  const entries = await entities.queryAll("GeneralJournalAccountEntries", {
+    filter: and(eq("dataAreaId", company), eq("JournalNumber", batchNumber)),
+    select: ["Voucher", "AccountingDate"],
+    crossCompany: true,
+  });
+  const seen = new Map<string, string>();
+  for (const entry of entries) seen.set(String(entry.Voucher), String(entry.AccountingDate));
+  // The ledger knows final vouchers only; which line voucher each came from was in the lost answer.
+  return [...seen].map(([postedVoucher, transDate]) => ({
+    voucher: "(reconciled)",
+    postedVoucher,
+    transDate,
+  }));
+}

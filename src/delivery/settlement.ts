@@ -1,0 +1,84 @@
+/**
+ * Settlement bookkeeping: records a step's outcome through the store's fence and keeps the round's
+ * view in step — a journal is done for the round when it is released or its lease was lost; every
+ * recorded step is told to `onEvent` (metrics, progress bars).
+ */
+import type { Logger } from "pino";
+import type { Clock } from "../common/time.js";
+import type { JournalChanges, OutboxStore } from "../outbox/store.js";
+import { type FailureOutcome, journalFailure } from "./failure-policy.js";
+import type { EngineEvent, Settlement, Work } from "./work.js";
+
+export interface SettlementOptions {
+  readonly store: OutboxStore;
+  readonly workerId: string;
+  readonly clock: Clock;
+  readonly maxAttempts: number;
+  readonly backoffMs: (attempt: number) => number;
+  readonly logger?: Logger;
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+export class Settlements {
+  constructor(private readonly options: SettlementOptions) {}
+
+  /** What a failure means for this journal (failure-policy.ts), logged. */
+  outcome(item: Work, error: unknown): FailureOutcome {
+    const outcome = journalFailure(error, {
+      attempt: item.attempt,
+      maxAttempts: this.options.maxAttempts,
+      now: this.options.clock.now(),
+      backoffMs: this.options.backoffMs(item.attempt),
+    });
+    this.options.logger?.warn(
+      { key: item.key, attempt: item.attempt, code: outcome.detail.errorCode, state: outcome.changes.state },
+      "journal delivery failed",
+    );
+    return outcome;
+  }
+
+  async fail(item: Work, error: unknown): Promise<void> {
+    const { changes, detail } = this.outcome(item, error);
+    await this.one(item, changes, detail);
+  }
+
+  /** Records through the fence; a journal whose lease was lost is dropped from this round. */
+  async one(item: Work, changes: JournalChanges, detail: Record<string, unknown>): Promise<boolean> {
+    const { store, workerId, clock } = this.options;
+    const ok = await store.settle(item.key, item.attempt, workerId, changes, detail, clock.now());
+    this.settled(item, changes, ok);
+    return ok;
+  }
+
+  /** Several journals' outcomes in few transactions (one commit per chunk, not per journal). */
+  async many(records: readonly Settlement[]): Promise<void> {
+    if (records.length === 0) return;
+    const { store, workerId, clock } = this.options;
+    const results = await store.settleMany(
+      workerId,
+      records.map(({ item, changes, detail }) => ({ key: item.key, attempt: item.attempt, changes, detail })),
+      clock.now(),
+    );
+    for (const [index, { item, changes }] of records.entries())
+      this.settled(item, changes, results[index] === true);
+  }
+
+  private settled(item: Work, changes: JournalChanges, ok: boolean): void {
+    if (!ok || !changes.keepLease) item.done = true;
+    if (ok)
+      this.options.onEvent?.({
+        type: "settled",
+        key: item.key,
+        state: changes.state,
+        lines: item.journal.lines.length,
+        post: item.claim.post,
+        createdAt: item.claim.createdAt,
+        at: this.options.clock.now(),
+      });
+    else
+      this.options.logger?.warn(
+        { key: item.key, attempt: item.attempt },
+        "lease lost; another worker owns the journal",
+      );
+  }
+}
