@@ -116,6 +116,8 @@ export interface D365Response {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
+/** Sends with a write token another request renewed meanwhile, before the request gives up. */
+const MAX_STALE_WRITE_TOKENS = 3;
 const DEFAULT_RETRY: RetryOptions = {
   maxRetries: 3,
   baseDelayMs: 800,
@@ -194,6 +196,8 @@ export class D365Client {
   };
   /** The write token and the session cookies it came with, for this environment. */
   private readonly session: SessionState = { cookies: new Map() };
+  /** The write-token fetch under way, shared by every request that needs it. */
+  private csrfFetch: Promise<void> | undefined;
 
   /** Where this client's tokens come from (the doctor checks the same provider the client uses). */
   get tokens(): TokenProvider {
@@ -265,6 +269,7 @@ export class D365Client {
     let throttles = 0;
     let refreshed = false;
     let csrfFetched = false;
+    let staleTokens = 0;
     if (write && this.csrf === "always" && this.session.csrfToken === undefined) {
       await this.fetchCsrfToken(requestId, request.signal);
       csrfFetched = true;
@@ -360,6 +365,14 @@ export class D365Client {
       });
       switch (decision.action) {
         case "fetch-write-token":
+          // Another request renewed the token while this one was in flight with the old one: send
+          // again with the session's current token, without counting it as this request's fetch.
+          if (
+            this.csrf !== "never" &&
+            headers["x-csrf-token"] !== this.session.csrfToken &&
+            staleTokens++ < MAX_STALE_WRITE_TOKENS
+          )
+            continue;
           if (this.csrf === "never" || csrfFetched) {
             throw new D365Error(
               decision.code,
@@ -488,8 +501,19 @@ export class D365Client {
     }
   }
 
-  /** GET on the service root with `X-CSRF-Token: Fetch`; keeps the token and the session cookies. */
-  private async fetchCsrfToken(requestId: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * GET on the service root with `X-CSRF-Token: Fetch`; keeps the token and the session cookies.
+   * One fetch at a time for the whole client: writes refused together share it, because a gateway
+   * keeps one token per session and each fetch may replace the token the others just got.
+   */
+  private fetchCsrfToken(requestId: string, signal?: AbortSignal): Promise<void> {
+    this.csrfFetch ??= this.fetchCsrfTokenOnce(requestId, signal).finally(() => {
+      this.csrfFetch = undefined;
+    });
+    return this.csrfFetch;
+  }
+
+  private async fetchCsrfTokenOnce(requestId: string, signal?: AbortSignal): Promise<void> {
     this.emit({ type: "csrf-fetch", requestId });
     const answer = await this.request({
       method: "GET",

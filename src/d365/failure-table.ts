@@ -161,6 +161,7 @@ export const FAILURE_RULES: readonly Rule[] = [
     where: "changeset",
     action: "in-doubt",
     code: "D365_INVALID_RESPONSE",
+    retryable: "unknown",
     why: "a changeset answer that cannot be read: outcome unknown",
   },
   { status: [0, 999], action: "fail", code: "D365_INVALID_RESPONSE", why: "not an answer F&O gives" },

@@ -88,7 +88,9 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
     assert.deepEqual(
       result.ok ? [] : result.problems.map((problem) => [problem.code, problem.line, problem.field]),
       (journal as Journal).lines.flatMap((line, index) =>
-        line.dimensions === undefined ? [] : [["TARGET_DIMENSION_FORMAT_MISSING", index, "dimensions"]],
+        line.dimensions === undefined
+          ? []
+          : [["TARGET_DIMENSION_FORMAT_MISSING", index, "dimensions.Department"]],
       ),
     );
   });

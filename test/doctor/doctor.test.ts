@@ -31,6 +31,15 @@ function file(rows: string[]): string {
   return path;
 }
 
+/** A config file with the emulator's dimension format (the examples' lines carry a Department). */
+function configFile(
+  target: unknown = { kind: "ledger-journal", dimensionFormat: ["BusinessUnit", "Department", "CostCenter"] },
+): string {
+  const path = join(mkdtempSync(join(tmpdir(), "lb-doctor-config-")), "ledger-bridge.config.json");
+  writeFileSync(path, JSON.stringify({ target }));
+  return path;
+}
+
 function env(
   target: RunningEmulator = emulator,
   overrides: Record<string, string | undefined> = {},
@@ -93,7 +102,7 @@ async function expectCause(
 describe("ledger-bridge doctor: a healthy environment", () => {
   it("passes every check in order, with evidence and no secret", async () => {
     const { code, report } = await doctor(
-      env(),
+      env(emulator, { LEDGER_BRIDGE_CONFIG: configFile() }),
       "--write-probe",
       "--file",
       join(import.meta.dirname, "..", "..", "examples", "journals.csv"),
@@ -109,12 +118,48 @@ describe("ledger-bridge doctor: a healthy environment", () => {
         ["read", "pass"],
         ["write-token", "pass"],
         ["target", "pass"],
+        ["target-fit", "pass"],
         ["write", "pass"],
         ["master-data", "pass"],
         ["throttling", "pass"],
       ],
     );
     assert.equal(report.checks[3]?.evidence.aud, emulator.d365Url);
+  });
+
+  it("--file names every journal line the target cannot carry, before anything is sent", async () => {
+    // The report's first experience: a configured D365_URL without target.dimensionFormat.
+    const before = (await emulator.admin.journals()).length;
+    const { code, report } = await doctor(
+      env(),
+      "--file",
+      join(import.meta.dirname, "..", "..", "examples", "journals.csv"),
+    );
+    assert.equal(code, 1);
+    const fit = report.checks.find((check) => check.id === "target-fit");
+    assert.equal(fit?.status, "fail");
+    assert.equal(fit?.cause?.code, "JOURNALS_DO_NOT_FIT_TARGET");
+    assert.equal(fit?.evidence.problems, 3, "each line with dimensions, not just the first");
+    assert.match(
+      String(fit?.evidence.problem1),
+      /^TARGET_DIMENSION_FORMAT_MISSING at .*journals\.csv, line 2, Dim\.Department: /,
+    );
+    assert.equal((await emulator.admin.journals()).length, before, "nothing written to F&O");
+  });
+
+  it("fails the target check for a flat entity without a field that can carry the marker", async () => {
+    const { code, report } = await doctor(
+      env(csrfEmulator, {
+        LEDGER_BRIDGE_CONFIG: configFile({ kind: "flat-entity", fields: { marker: "Voucher" } }),
+      }),
+    );
+    assert.equal(code, 1);
+    const target = report.checks.find((check) => check.id === "target");
+    assert.equal(target?.cause?.code, "TARGET_NOT_EXACTLY_ONCE");
+    assert.match(
+      String(target?.evidence.problem),
+      /no text field that can carry ledger-bridge's marker \('Voucher' is Edm\.String of 20 characters\)/,
+    );
   });
 
   it("skips the checks that depend on a failed one, and says so", async () => {

@@ -19,6 +19,7 @@ import {
   accountTypeProblems,
   batchNumberIn,
   dimensionDisplayValue,
+  dimensionField,
   onlyOne,
   postedVouchers,
   summed,
@@ -185,7 +186,7 @@ export class FlatEntityTarget implements JournalTarget {
       if (line.exchangeRate !== undefined && f.exchangeRate === undefined)
         unsupported(index, "exchangeRate", "exchange rate", "exchangeRate");
       if (line.dimensions !== undefined && f.dimensions === undefined) {
-        unsupported(index, "dimensions", "financial dimensions", "dimensions");
+        unsupported(index, dimensionField(line), "financial dimensions", "dimensions");
         return undefined;
       }
       return dimensionDisplayValue(line, index, this.settings.dimensionFormat, problems);

@@ -36,7 +36,7 @@ export function dimensionDisplayValue(
       detail:
         "The line carries financial dimensions, but no dimension format is configured (target.dimensionFormat).",
       line: index,
-      field: "dimensions",
+      field: dimensionField(line),
     });
     return undefined;
   }
@@ -46,11 +46,16 @@ export function dimensionDisplayValue(
       code: "TARGET_DIMENSION_UNKNOWN",
       detail: `Dimension${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} ${unknown.length === 1 ? "is" : "are"} not in the configured dimension format (${format.join(", ")}).`,
       line: index,
-      field: "dimensions",
+      field: `dimensions.${unknown[0]}`,
     });
     return undefined;
   }
   return format.map((name) => line.dimensions?.[name] ?? "").join("-");
+}
+
+/** Where a line's dimensions sit in the source (the ingest locators' `dimensions.<Name>`). */
+export function dimensionField(line: JournalLine): string {
+  return `dimensions.${Object.keys(line.dimensions ?? {})[0] ?? ""}`;
 }
 
 /** Lines whose account or offset account type the target cannot carry. */

@@ -204,6 +204,7 @@ export class FnoFrontDoor {
       if (rule.entitySet !== undefined && !entitySets.includes(rule.entitySet)) continue;
       if (rule.remaining !== undefined && rule.remaining <= 0) continue;
       rule.seen++;
+      if (rule.skip !== undefined && rule.seen <= rule.skip) continue;
       const hit =
         rule.everyNth !== undefined
           ? rule.seen % rule.everyNth === 0

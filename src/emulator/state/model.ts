@@ -89,6 +89,8 @@ export interface FaultRule {
   readonly method?: string;
   /** Matches requests whose path starts with this (case-insensitive), e.g. `/api/services`. */
   readonly path?: string;
+  /** Let this many matching requests through first (e.g. 1: the second POST to a set is hit). */
+  readonly skip?: number;
   /** Apply to a fraction of matching requests (0..1), with the emulator's seeded random numbers... */
   readonly rate?: number;
   /** ...or to every Nth matching request. */
