@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import { tokenProviderFor } from "../src/auth/credentials.js";
 import type { Journal } from "../src/core/journal.js";
 import { D365Client } from "../src/d365/client.js";
+import { createTarget, REPORT_FLAT_ENTITY, type TargetSettings } from "../src/d365/targets/index.js";
 import { DeliveryEngine } from "../src/delivery/engine.js";
 import { enqueueJournals } from "../src/delivery/enqueue.js";
 import type { EmulatorAdmin } from "../src/emulator/admin/client.js";
@@ -24,6 +25,16 @@ const IN_FLIGHT = 8;
 // More rounds than connections: a round doing local work (records, parsing) leaves its slot to another.
 const ROUNDS = arg("--rounds", 12);
 const BATCH = arg("--batch", 250);
+// --target flat-entity: the report's flat entity behind the csrf-gateway scenario's gateway.
+const TARGET = process.argv.includes("--target")
+  ? process.argv[process.argv.indexOf("--target") + 1]
+  : "ledger-journal";
+const TARGETS: Record<string, { scenario: string; settings: TargetSettings }> = {
+  "ledger-journal": { scenario: "default", settings: { kind: "ledger-journal" } },
+  "flat-entity": { scenario: "csrf-gateway", settings: REPORT_FLAT_ENTITY },
+};
+const chosen = TARGETS[TARGET ?? ""];
+if (chosen === undefined) throw new Error(`--target must be one of ${Object.keys(TARGETS).join(", ")}`);
 
 async function generate(count: number, prefix: string): Promise<Journal[]> {
   const rows = [
@@ -114,11 +125,19 @@ async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promi
         "x-csrf-token": "Fetch",
       });
       if (fetched.status === 429) continue;
+      // The fetched write token goes back with the gateway's session cookie (ignored by plain F&O).
+      const csrf = fetched.headers["x-csrf-token"];
+      const cookie = fetched.headers["set-cookie"];
       const answer = await rawRequest(
         "POST",
         `${info.d365Url}${path}`,
         ca,
-        { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+        {
+          authorization: `Bearer ${bearer}`,
+          "content-type": "application/json",
+          ...(typeof csrf === "string" ? { "x-csrf-token": csrf } : {}),
+          ...(Array.isArray(cookie) ? { cookie: String(cookie[0]).split(";")[0] as string } : {}),
+        },
         JSON.stringify(body),
       );
       if (answer.status === 429) continue;
@@ -147,7 +166,11 @@ async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promi
   }
 }
 
-const emulator = await startEmulatorProcess({ latency: LATENCY, maxConcurrentRequests: IN_FLIGHT });
+const emulator = await startEmulatorProcess({
+  latency: LATENCY,
+  maxConcurrentRequests: IN_FLIGHT,
+  scenario: chosen.scenario,
+});
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 try {
   const journals = await generate(JOURNALS, "bench");
@@ -177,6 +200,7 @@ try {
   const engine = new DeliveryEngine({
     store,
     client,
+    target: createTarget(chosen.settings),
     rounds: ROUNDS,
     batchSize: BATCH,
     maxBatchOperations: 1000,
@@ -201,6 +225,7 @@ try {
   const naiveRate = NAIVE / naiveSeconds;
   const limit = IN_FLIGHT / (LATENCY.perOperationMs / 1000);
   const opsPerSecond = bridge.operations / seconds;
+  console.log(`target:        ${TARGET} (emulator scenario ${chosen.scenario})`);
   console.log(
     `latency model: ${LATENCY.perRequestMs} ms per request + ${LATENCY.perOperationMs} ms per operation, ${IN_FLIGHT} requests in flight before 429`,
   );

@@ -21,6 +21,8 @@ export interface EmulatorInfo {
 export async function startEmulatorProcess(model: {
   latency: { perRequestMs: number; perOperationMs: number };
   maxConcurrentRequests: number;
+  /** The emulator's scenario (default: default). */
+  scenario?: string;
 }): Promise<{ info: EmulatorInfo; admin: EmulatorAdmin; ca: string; stop: () => void }> {
   const child = spawn(
     process.execPath,
@@ -30,6 +32,8 @@ export async function startEmulatorProcess(model: {
       join(import.meta.dirname ?? ".", "..", "src", "cli", "main.ts"),
       "emulator",
       "--json",
+      "--scenario",
+      model.scenario ?? "default",
     ],
     {
       env: { ...process.env, LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-emu-")) },

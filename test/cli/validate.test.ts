@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { cli } from "../helpers/cli.js";
@@ -66,6 +68,30 @@ describe("ledger-bridge validate", () => {
     assert.equal(badOption.code, 2);
     assert.match(badOption.stderr, /USAGE: --max-issues must be a whole number/);
     assert.equal((await cli(["frobnicate"])).code, 2);
+  });
+
+  it("--target compiles each journal for the configured target: the examples' dimensions need a dimension format", async () => {
+    const home = mkdtempSync(join(tmpdir(), "lb-validate-"));
+    const env = {
+      D365_URL: "https://contoso.operations.dynamics.com",
+      LEDGER_BRIDGE_HOME: home,
+      LEDGER_BRIDGE_CONFIG: join(home, "none.json"),
+    };
+    writeFileSync(env.LEDGER_BRIDGE_CONFIG, "{}");
+    const plain = await cli(["validate", example("journals.csv")], { env });
+    assert.equal(plain.code, 0, "valid as a file");
+    const targeted = await cli(["validate", "--target", example("journals.csv")], { env });
+    assert.equal(targeted.code, 1);
+    assert.match(targeted.stdout, /TARGET_DIMENSION_FORMAT_MISSING line 2, column 15 \(Dim\.Department\)/);
+    writeFileSync(env.LEDGER_BRIDGE_CONFIG, JSON.stringify({ target: { kind: "flat-entity" } }));
+    const flat = await cli(["validate", "--target", example("journals.csv"), "--json"], { env });
+    const codes = JSON.parse(flat.stdout).files[0].errors.map((error: { code: string }) => error.code);
+    assert.deepEqual([...new Set(codes)].sort(), ["TARGET_FIELD_UNSUPPORTED"]);
+    // Without D365_URL the built-in emulator's dimension format applies: the examples fit.
+    const embedded = await cli(["validate", "--target", example("journals.csv")], {
+      env: { LEDGER_BRIDGE_HOME: home },
+    });
+    assert.equal(embedded.code, 0, embedded.stdout);
   });
 
   it("caps the listed issues with --max-issues but counts them all", async () => {

@@ -119,3 +119,36 @@ describe("the original report, replayed with plain HTTP on the csrf-gateway scen
     assert.equal((await emulator.admin.ledger()).length, 4);
   });
 });
+
+describe("fault rules fire only on requests that reach the operation", () => {
+  it("a 401 from the gateway (no write token) does not use up a drop-after-commit rule", async () => {
+    await emulator.admin.reset();
+    const rule = await emulator.admin.addFault({
+      kind: "drop-after-commit",
+      entitySet: "GeneralJournalAccountEntry",
+      method: "POST",
+      remaining: 1,
+    });
+    const refused = await call(emulator, "POST", ENTRY, {
+      token,
+      body: payload("", "601500", "DebitAmount"),
+    });
+    assert.equal(refused.status, 401);
+    const unauthenticated = await call(emulator, "POST", ENTRY, {
+      body: payload("", "601500", "DebitAmount"),
+    });
+    assert.equal(unauthenticated.status, 401);
+    const [still] = (await emulator.admin.call("GET", "faults")) as Array<{ id: string; remaining: number }>;
+    assert.deepEqual([still?.id, still?.remaining], [rule.id, 1], "neither refusal used the rule up");
+    const fetched = await call(emulator, "GET", ENTRY, { token, headers: { "x-csrf-token": "Fetch" } });
+    const headers = {
+      "x-csrf-token": String(fetched.headers["x-csrf-token"]),
+      cookie: String(fetched.headers["set-cookie"]).split(";")[0] as string,
+    };
+    await assert.rejects(
+      call(emulator, "POST", ENTRY, { token, headers, body: payload("", "601500", "DebitAmount") }),
+    );
+    assert.equal((await emulator.admin.journals()).length, 1, "carried out, then the answer dropped");
+    await emulator.admin.clearFaults();
+  });
+});
