@@ -1,17 +1,16 @@
 /**
- * The delivery engine: takes journals from the outbox and delivers each exactly once.
+ * The delivery engine: takes journals from the outbox and delivers each exactly once, to whichever
+ * target is configured (src/d365/targets/). It claims rounds of due journals, compiles each again for
+ * the target (one that no longer fits is dead before any request), keeps their leases while the round
+ * works, and hands them to the protocol. The concerns live apart:
  *
- * Per journal, in this order (DESIGN.md §6):
- * 1. If it is in doubt, or a previous attempt may have sent something, reconcile first: look its
- *    marker up in F&O and adopt what exists (header, lines, posting) — never re-send blind.
- * 2. Create the header; record its JournalBatchNumber durably before any line is sent.
- * 3. Send all its lines in one changeset (they exist all or not at all); record that they exist.
- * 4. If posting was asked for, call the posting service; record the vouchers.
+ * - protocol.ts — the steps: reconcile by marker, open (header / first line), complete, post;
+ * - failure-policy.ts — what a failure means for a journal (retry, in doubt, dead): a pure function;
+ * - lease-keeper.ts — the heartbeat, on the injected clock and scheduler;
+ * - settlement.ts — records through the fence, events for metrics and progress.
  *
- * Headers of many journals travel in one $batch, lines of many journals in one $batch with one
- * changeset each. Every record is fenced by the attempt number of the claim: a worker that lost its
- * lease records nothing. Transient failures wait and retry with backoff; business-rule failures are
- * dead with F&O's Infolog; unknown outcomes are in doubt and reconciled on the next attempt.
+ * Every record is fenced by the attempt number of the claim: a worker that lost its lease records
+ * nothing (DESIGN.md §6, docs/reliability.md).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
@@ -251,18 +250,7 @@ export class DeliveryEngine {
         batchNumber: claim.journalBatchNumber,
         linesDone: claim.linesConfirmedAt !== null,
       };
-    const [first] = result.problems;
-    const message = result.problems
-      .map((problem) => `${problem.line === undefined ? "" : `line ${problem.line + 1}: `}${problem.detail}`)
-      .join(" ");
-    await this.store.settle(
-      claim.key,
-      claim.attempt,
-      this.workerId,
-      { state: "dead", lastErrorCode: first?.code ?? "CONFIG_INVALID", lastError: message },
-      { errorCode: first?.code, error: message, problems: result.problems, sent: false },
-      this.clock.now(),
-    );
+    await this.settlements.refuse(claim, journal, result.problems);
     return undefined;
   }
 

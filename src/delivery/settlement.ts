@@ -5,7 +5,9 @@
  */
 import type { Logger } from "pino";
 import type { Clock } from "../common/time.js";
-import type { JournalChanges, OutboxStore } from "../outbox/store.js";
+import type { Journal } from "../core/journal.js";
+import type { TargetProblem } from "../d365/targets/index.js";
+import type { JournalChanges, OutboxStore, StoredJournal } from "../outbox/store.js";
 import { type FailureOutcome, journalFailure } from "./failure-policy.js";
 import type { EngineEvent, Settlement, Work } from "./work.js";
 
@@ -48,6 +50,40 @@ export class Settlements {
     const ok = await store.settle(item.key, item.attempt, workerId, changes, detail, clock.now());
     this.settled(item, changes, ok);
     return ok;
+  }
+
+  /**
+   * A claimed journal the target cannot carry (compiled again at claim time): dead with the target's
+   * first problem, every problem in the trail, nothing sent.
+   */
+  async refuse(claim: StoredJournal, journal: Journal, problems: readonly TargetProblem[]): Promise<void> {
+    const { store, workerId, clock, logger, onEvent } = this.options;
+    const code = problems[0]?.code ?? "CONFIG_INVALID";
+    const message = problems
+      .map((problem) => `${problem.line === undefined ? "" : `line ${problem.line + 1}: `}${problem.detail}`)
+      .join(" ");
+    const ok = await store.settle(
+      claim.key,
+      claim.attempt,
+      workerId,
+      { state: "dead", lastErrorCode: code, lastError: message },
+      { errorCode: code, error: message, problems, sent: false },
+      clock.now(),
+    );
+    logger?.warn(
+      { key: claim.key, attempt: claim.attempt, code },
+      "journal no longer fits the target; dead before sending",
+    );
+    if (ok)
+      onEvent?.({
+        type: "settled",
+        key: claim.key,
+        state: "dead",
+        lines: journal.lines.length,
+        post: claim.post,
+        createdAt: claim.createdAt,
+        at: clock.now(),
+      });
   }
 
   /** Several journals' outcomes in few transactions (one commit per chunk, not per journal). */

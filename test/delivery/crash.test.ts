@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { markerFor } from "../../src/d365/targets/index.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { openStore } from "../../src/outbox/open.js";
-import { startTestEmulator } from "../helpers/emulator.js";
+import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
 import { ENGINES, type TestStore } from "../helpers/stores.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -64,12 +64,7 @@ function post(
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,
-        D365_URL: emulator.d365Url,
-        AZURE_TENANT_ID: emulator.tenantId,
-        AZURE_CLIENT_ID: emulator.clientId,
-        AZURE_CLIENT_SECRET: emulator.clientSecret,
-        AZURE_AUTHORITY_HOST: emulator.authorityHost,
-        LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
+        ...connectionEnv(emulator),
         LEDGER_BRIDGE_STORE:
           store.schema === undefined
             ? store.store

@@ -22,7 +22,7 @@ import { ApiStore } from "../../src/server/api-store.js";
 import { buildApp } from "../../src/server/app.js";
 import { cli } from "../helpers/cli.js";
 import { clientFor } from "../helpers/client.js";
-import { startTestEmulator } from "../helpers/emulator.js";
+import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
 import { ENGINES } from "../helpers/stores.js";
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
@@ -49,12 +49,7 @@ function envFor(emulator: RunningEmulator, target?: unknown): Record<string, str
   const config = join(home, "ledger-bridge.config.json");
   writeFileSync(config, JSON.stringify(target === undefined ? {} : { target }));
   return {
-    D365_URL: emulator.d365Url,
-    AZURE_TENANT_ID: emulator.tenantId,
-    AZURE_CLIENT_ID: emulator.clientId,
-    AZURE_CLIENT_SECRET: emulator.clientSecret,
-    AZURE_AUTHORITY_HOST: emulator.authorityHost,
-    LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
+    ...connectionEnv(emulator),
     LEDGER_BRIDGE_HOME: home,
     LEDGER_BRIDGE_CONFIG: config,
   };

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { clientCertificate } from "../helpers/certs.js";
 import { cli } from "../helpers/cli.js";
-import { startTestEmulator } from "../helpers/emulator.js";
+import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
 
 let emulator: RunningEmulator;
 let csrfEmulator: RunningEmulator;
@@ -45,12 +45,7 @@ function env(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string> {
   const base: Record<string, string | undefined> = {
-    D365_URL: target.d365Url,
-    AZURE_TENANT_ID: target.tenantId,
-    AZURE_CLIENT_ID: target.clientId,
-    AZURE_CLIENT_SECRET: target.clientSecret,
-    AZURE_AUTHORITY_HOST: target.authorityHost,
-    LEDGER_BRIDGE_CA_CERT: target.caCertPath,
+    ...connectionEnv(target),
     LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-doctor-home-")),
     ...overrides,
   };

@@ -142,3 +142,15 @@ export function useEmulator(options: EmulatorOptions & { resetEachTest?: boolean
   after(() => handle.emulator.close());
   return handle;
 }
+
+/** The settings that point ledger-bridge at an emulator with its demo application's secret. */
+export function connectionEnv(emulator: RunningEmulator): Record<string, string> {
+  return {
+    D365_URL: emulator.d365Url,
+    AZURE_TENANT_ID: emulator.tenantId,
+    AZURE_CLIENT_ID: emulator.clientId,
+    AZURE_CLIENT_SECRET: emulator.clientSecret,
+    AZURE_AUTHORITY_HOST: emulator.authorityHost,
+    LEDGER_BRIDGE_CA_CERT: emulator.caCertPath,
+  };
+}
