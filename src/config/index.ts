@@ -37,6 +37,8 @@ export interface BridgeConfig {
   readonly store: string;
   /** How long a worker's claim on a journal lasts without renewal. */
   readonly leaseMs: number;
+  /** No progress of the delivery worker for this long (while F&O does not ask to wait) makes `serve` unready. */
+  readonly workerStallMs: number;
   /** How long `post` waits for journals that are due later before it reports them pending. */
   readonly postWaitMs: number;
   /** Journals a delivery round claims at once (250: a lines $batch near 1,000 operations). */
@@ -48,6 +50,11 @@ export interface BridgeConfig {
   /** The tenant whose tokens `serve` accepts (default: the credential's tenant). */
   readonly apiTenantId?: string;
   readonly warnings: readonly string[];
+}
+
+/** The worker's default stall bound: a round's slowest steps are requests bounded by the client's timeout. */
+export function defaultStallAfterMs(timeoutMs: number): number {
+  return Math.max(60_000, 2 * timeoutMs);
 }
 
 function text(env: Env, name: string): string | undefined {
@@ -154,18 +161,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
       : /^postgres(ql)?:\/\//i.test(storeSetting)
         ? storeSetting
         : resolve(cwd, storeSetting);
+  const timeoutMs = integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000);
   return {
     ...(environment === undefined ? {} : { environment }),
     auth: { kind, credential },
     ...(caCertPem === undefined ? {} : { caCertPem }),
     csrf: oneOf<CsrfMode>(env, "LEDGER_BRIDGE_CSRF", ["auto", "always", "never"], "auto"),
     concurrency: integer(env, "LEDGER_BRIDGE_CONCURRENCY", 8, 1, 64),
-    timeoutMs: integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
+    timeoutMs,
     postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
     target: targetSettings(fileConfig(env, cwd).target),
     home,
     store,
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
+    workerStallMs: integer(
+      env,
+      "LEDGER_BRIDGE_WORKER_STALL_MS",
+      defaultStallAfterMs(timeoutMs),
+      1000,
+      86_400_000,
+    ),
     postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
     batchSize: integer(env, "LEDGER_BRIDGE_BATCH_SIZE", 250, 1, 5000),
     ...(cacheKey === undefined ? {} : { cacheKey }),

@@ -45,7 +45,8 @@ const activity = (): FnoActivity => ({
   inDoubt: client.metrics.inDoubt,
   pausedForMs: client.gate.remainingMs(),
 });
-const reporter = setInterval(() => port.postMessage({ type: "activity", activity: activity() }), 1000);
+const report = () => port.postMessage({ type: "activity", activity: activity(), health: engine.health() });
+const reporter = setInterval(report, 1000);
 
 port.on("message", (message: { type: string }) => {
   if (message.type === "stop") engine.stop();
@@ -55,7 +56,7 @@ await engine.run();
 clearInterval(reporter);
 clearInterval(flusher);
 flush();
-port.postMessage({ type: "activity", activity: activity() });
+report();
 client.close();
 await store.close();
 port.postMessage({ type: "stopped" });

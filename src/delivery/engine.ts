@@ -65,6 +65,16 @@ export interface EngineOptions {
   readonly failpoint?: (name: Failpoint, key: string) => void | Promise<void>;
 }
 
+/** What `health()` tells. */
+export interface WorkerHealth {
+  /** When the worker last made progress: a round completed or a step was recorded (ms since the epoch). */
+  readonly lastRoundAt: number;
+  /** Rounds that failed in a row since. */
+  readonly failingRounds: number;
+  readonly lastFailure?: string;
+}
+
+const MAX_LOOP_BACKOFF_MS = 30_000;
 const DEFAULT_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 600_000;
 
@@ -85,6 +95,11 @@ export class DeliveryEngine {
   private readonly leases: LeaseKeeper;
   private prepared: Promise<void> | undefined;
   private stopping = false;
+  /** Aborts the loops' waits when the engine stops (a backoff can be 30 s). */
+  private readonly stopped = new AbortController();
+  private lastRoundAt: number;
+  private failures = 0;
+  private lastFailure: string | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -98,12 +113,16 @@ export class DeliveryEngine {
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? realSleepFn;
     this.random = options.random ?? Math.random;
+    this.lastRoundAt = this.clock.now();
     this.settlements = new Settlements({
       store: this.store,
       workerId: this.workerId,
       clock: this.clock,
       maxAttempts: options.maxAttempts ?? 10,
       backoffMs: (attempt) => this.backoff(attempt),
+      onProgress: () => {
+        this.lastRoundAt = this.clock.now();
+      },
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
@@ -131,6 +150,7 @@ export class DeliveryEngine {
   /** Stops claiming; rounds in progress finish their journals. */
   stop(): void {
     this.stopping = true;
+    this.stopped.abort();
   }
 
   /**
@@ -155,6 +175,7 @@ export class DeliveryEngine {
     const loop = async () => {
       while (!this.stopping) {
         const count = await this.round();
+        this.roundDone();
         if (count === 0) return;
         settled += count;
       }
@@ -189,23 +210,58 @@ export class DeliveryEngine {
     }
   }
 
-  /** Delivers forever until stopped (used by `serve`), sleeping `idleMs` when nothing is due. */
+  /**
+   * How the worker is doing, for readiness: when a round last completed (a claim that found nothing
+   * counts), and how many rounds in a row have failed since (the store unreachable, the target refused).
+   */
+  health(): WorkerHealth {
+    return {
+      lastRoundAt: this.lastRoundAt,
+      failingRounds: this.failures,
+      ...(this.lastFailure === undefined ? {} : { lastFailure: this.lastFailure }),
+    };
+  }
+
+  /**
+   * Delivers forever until stopped (used by `serve`), sleeping `idleMs` when nothing is due. A round
+   * that fails is logged at error and the loop goes on after a backoff that grows with each failure
+   * in a row (to 30 s): the loop never dies silently, and heals when the store or F&O comes back.
+   */
   async run(idleMs = 1000): Promise<void> {
     const loop = async () => {
       while (!this.stopping) {
-        const count = await this.prepare()
-          .then(() => this.round())
-          .catch((error: unknown) => {
-            this.options.logger?.error(
-              { code: error instanceof BridgeError ? error.code : undefined, err: String(error) },
-              "delivery round failed",
-            );
-            return 0;
-          });
-        if (count === 0 && !this.stopping) await this.sleep(idleMs);
+        let wait = 0;
+        try {
+          await this.prepare();
+          const count = await this.round();
+          this.roundDone();
+          if (count === 0) wait = idleMs;
+        } catch (error) {
+          this.failures++;
+          this.lastFailure = error instanceof Error ? error.message : String(error);
+          wait = Math.min(MAX_LOOP_BACKOFF_MS, idleMs * 2 ** Math.min(this.failures, 10));
+          this.options.logger?.error(
+            {
+              code: error instanceof BridgeError ? error.code : "DELIVERY_INTERRUPTED",
+              err: this.lastFailure,
+              failingRounds: this.failures,
+              retryInMs: wait,
+            },
+            "delivery round failed; the worker goes on after a pause",
+          );
+        }
+        if (wait > 0 && !this.stopping) await this.sleep(wait, this.stopped.signal).catch(() => undefined);
       }
     };
     await Promise.all(Array.from({ length: this.rounds }, loop));
+  }
+
+  private roundDone(): void {
+    this.lastRoundAt = this.clock.now();
+    if (this.failures > 0)
+      this.options.logger?.warn({ failingRounds: this.failures }, "delivery rounds succeed again");
+    this.failures = 0;
+    this.lastFailure = undefined;
   }
 
   /** Claims one batch of due journals and takes each as far as it goes. */

@@ -19,6 +19,8 @@ export interface SettlementOptions {
   readonly backoffMs: (attempt: number) => number;
   readonly logger?: Logger;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** Told whenever a step was recorded: the worker is making progress. */
+  readonly onProgress?: () => void;
 }
 
 export class Settlements {
@@ -101,6 +103,7 @@ export class Settlements {
 
   private settled(item: Work, changes: JournalChanges, ok: boolean): void {
     if (!ok || !changes.keepLease) item.done = true;
+    this.options.onProgress?.();
     if (ok)
       this.options.onEvent?.({
         type: "settled",

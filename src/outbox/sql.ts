@@ -3,6 +3,7 @@
  * capability flags below (placeholders, row locking for concurrent claimers, id columns), never by
  * `if (postgres)` scattered through the code.
  */
+import { randomUUID } from "node:crypto";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { JournalState } from "./states.js";
 import { CLAIMABLE, canMove } from "./states.js";
@@ -53,8 +54,12 @@ export interface EngineCapabilities {
 export interface SqlDatabase {
   readonly capabilities: EngineCapabilities;
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
-  /** Runs `work` in one write transaction (BEGIN IMMEDIATE on SQLite). */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one write transaction (BEGIN IMMEDIATE on SQLite). An engine that runs it again
+   * after a lost connection passes the retry's number (0 the first time): the commit of the attempt
+   * before may have landed unseen, and `work` can look for what it left.
+   */
+  transaction<T>(work: (retry: number) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,15 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         // sorted every claimable journal (30-50 ms a chunk with 100,000 waiting; npm run bench:claim). Partial: posted and dead
         // journals, the great majority over time, are not in it.
         `CREATE INDEX journals_claimable ON journals (available_at, seq) WHERE state IN (${claimableStates()})`,
+      ],
+    ],
+    [
+      4,
+      [
+        // Which claim took the journal: a claim run again after a lost connection finds what its
+        // first run committed unseen, and no other claim's journals (rounds of one worker claim in
+        // the same millisecond).
+        "ALTER TABLE journals ADD COLUMN claim_id TEXT",
       ],
     ],
   ];
@@ -371,6 +385,7 @@ export class SqlOutboxStore implements OutboxStore {
         Math.min(this.db.capabilities.writeChunk, limit - claimed.length),
         leaseMs,
         now,
+        new Set(claimed.map((journal) => journal.key)),
       );
       claimed.push(...chunk);
       if (chunk.length < this.db.capabilities.writeChunk) break;
@@ -378,14 +393,34 @@ export class SqlOutboxStore implements OutboxStore {
     return claimed;
   }
 
-  private claimChunk(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]> {
+  private claimChunk(
+    worker: string,
+    limit: number,
+    leaseMs: number,
+    now: number,
+    already: ReadonlySet<string>,
+  ): Promise<StoredJournal[]> {
     const states = claimableStates();
     const lock = this.db.capabilities.skipLocked ? "FOR UPDATE SKIP LOCKED" : "";
-    return this.db.transaction(async () => {
+    // The same id on every run of this transaction.
+    const claimId = randomUUID();
+    return this.db.transaction(async (retry) => {
+      // Run again after a lost connection: if the previous run's commit landed unseen, its journals
+      // carry this claim's id; they are this claim's, not stranded until their lease ends.
+      const adopted =
+        retry === 0
+          ? []
+          : (
+              await this.run(
+                `SELECT ${COLUMNS}, seq FROM journals WHERE claim_id = $1 AND lease_owner = $2 AND lease_until = $3`,
+                [claimId, worker, now + leaseMs],
+              )
+            ).filter((record) => !already.has(String(record.key)));
+      if (adopted.length >= limit) return adopted.map(row);
       // Journals left in a leased state by a worker that died come back once the lease expires;
       // posted and dead journals are never claimed, and lines_created only when posting is wanted.
-      const claimed = await this.run(
-        `UPDATE journals SET lease_owner = $1, lease_until = $2, attempt = attempt + 1, updated_at = $3
+      const fresh = await this.run(
+        `UPDATE journals SET lease_owner = $1, lease_until = $2, attempt = attempt + 1, updated_at = $3, claim_id = $5
          WHERE key IN (
            SELECT key FROM journals ${this.db.capabilities.claimIndexHint}
            WHERE state IN (${states}) AND available_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
@@ -393,22 +428,25 @@ export class SqlOutboxStore implements OutboxStore {
            ORDER BY available_at, seq
            LIMIT $4 ${lock})
          RETURNING ${COLUMNS}, seq`,
-        [worker, now + leaseMs, now, limit],
+        [worker, now + leaseMs, now, limit - adopted.length, claimId],
       );
       // RETURNING comes in no particular order: the chunk goes back in the order it was chosen in.
-      claimed.sort(
+      const claimed = [...adopted, ...fresh].sort(
         (a, b) => Number(a.available_at) - Number(b.available_at) || Number(a.seq) - Number(b.seq),
       );
       const journals = claimed.map(row);
+      const adoptedKeys = new Set(adopted.map((record) => String(record.key)));
       await this.record(
-        journals.map((journal) => ({
-          key: journal.key,
-          attempt: journal.attempt,
-          worker,
-          from: journal.state,
-          to: journal.state,
-          detail: { claimed: true, leaseUntil: now + leaseMs },
-        })),
+        journals
+          .filter((journal) => !adoptedKeys.has(journal.key))
+          .map((journal) => ({
+            key: journal.key,
+            attempt: journal.attempt,
+            worker,
+            from: journal.state,
+            to: journal.state,
+            detail: { claimed: true, leaseUntil: now + leaseMs },
+          })),
         now,
       );
       return journals;

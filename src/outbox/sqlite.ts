@@ -130,11 +130,12 @@ export class SqliteDatabase implements SqlDatabase {
    * BACKGROUND_GROUP_MS, and between groups the event loop runs, so a request that arrives while the
    * worker records a round waits for one short group, not for the round.
    */
-  transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inTransaction.getStore()) return work();
+  transaction<T>(work: (retry: number) => Promise<T>): Promise<T> {
+    // One file on this machine: a transaction is never run again, so it is always retry 0.
+    if (this.inTransaction.getStore()) return work(0);
     return new Promise<T>((resolve, reject) => {
       const queue = background.getStore() ? this.background : this.foreground;
-      queue.push({ work, resolve, reject } as PendingTransaction);
+      queue.push({ work: () => work(0), resolve, reject } as PendingTransaction);
       if (!this.draining) {
         this.draining = true;
         this.nextGroup();

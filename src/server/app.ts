@@ -6,13 +6,16 @@
 import { createHash, randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import { defaultStallAfterMs } from "../config/index.js";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from "../core/errors/codes.js";
 import { type Issue, issueJson } from "../core/errors/issue.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
 import type { JournalTarget } from "../d365/targets/index.js";
+import type { WorkerHealth } from "../delivery/engine.js";
 import { toNewJournal } from "../delivery/journal-record.js";
+import { liveness } from "../delivery/liveness.js";
 import { preflightEvents } from "../delivery/preflight.js";
 import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
@@ -49,12 +52,29 @@ export interface AppOptions {
   readonly worker?: boolean;
   /** What the worker's F&O client saw (answers, throttling), for /metrics and the dashboard. */
   readonly fno?: () => FnoActivity | undefined;
+  /** The worker's liveness report (with `worker`): /readyz is not ready while it is stalled or failing. */
+  readonly workerHealth?: () => WorkerHealth | undefined;
+  /** No progress for this long (while F&O does not ask to wait) is a stalled worker. */
+  readonly workerStallMs?: number;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     caller?: Caller;
   }
+}
+
+/** How long /readyz waits for the store before it calls it unavailable. */
+const READY_STORE_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** How long /readyz reuses its answer from F&O. */
@@ -238,15 +258,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
+  const workerLiveness = () =>
+    options.worker && options.workerHealth
+      ? liveness(
+          options.workerHealth(),
+          now(),
+          options.workerStallMs ?? defaultStallAfterMs(120_000),
+          options.fno?.()?.pausedForMs ?? 0,
+        )
+      : undefined;
+
   let fnoCheck: { at: number; result: string } | undefined;
   app.get("/readyz", async (_request, reply) => {
     const checks: Record<string, string> = {};
     try {
-      await options.store.countByState();
+      // A store that hangs is as unready as one that refuses.
+      await withTimeout(options.store.countByState(), READY_STORE_TIMEOUT_MS);
       checks.store = "ok";
     } catch {
       checks.store = "unavailable";
     }
+    const worker = workerLiveness();
+    if (worker !== undefined) checks.worker = worker.state;
     if (options.client !== undefined) {
       // Probes come every few seconds from every load balancer: F&O is asked at most every 10 s.
       if (fnoCheck === undefined || now() - fnoCheck.at >= READY_CACHE_MS) {
@@ -262,7 +295,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       checks.fno = fnoCheck.result;
     }
     const ready = Object.values(checks).every((value) => value === "ok");
-    return reply.status(ready ? 200 : 503).send({ ready, checks });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ ready, checks, ...(worker === undefined ? {} : { worker }) });
   });
 
   app.get("/openapi.json", async () => OPENAPI);
@@ -502,6 +537,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       at: new Date(now()).toISOString(),
       counts: Object.fromEntries(STATES.map((state) => [state, counts[state] ?? 0])),
       worker: options.worker ?? false,
+      liveness: workerLiveness() ?? null,
       throttle:
         fno === undefined
           ? null
@@ -523,6 +559,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       "# TYPE ledger_bridge_journals gauge",
     ];
     for (const state of STATES) lines.push(`ledger_bridge_journals{state="${state}"} ${counts[state] ?? 0}`);
+    const worker = workerLiveness();
+    if (worker !== undefined)
+      lines.push(
+        "# HELP ledger_bridge_worker_up Whether the delivery worker makes progress (1) or is stalled, failing or starting (0).",
+        "# TYPE ledger_bridge_worker_up gauge",
+        `ledger_bridge_worker_up ${worker.state === "ok" ? 1 : 0}`,
+        "# HELP ledger_bridge_worker_progress_age_seconds Seconds since the delivery worker last made progress.",
+        "# TYPE ledger_bridge_worker_progress_age_seconds gauge",
+        `ledger_bridge_worker_progress_age_seconds ${(worker.lastProgressAgeMs ?? 0) / 1000}`,
+      );
     const metrics = options.fno?.();
     if (metrics !== undefined) {
       lines.push(

@@ -86,6 +86,8 @@ export async function runServe(
     delivery,
     worker: flags.worker !== false,
     fno: () => engine?.activity(),
+    workerHealth: () => engine?.health(),
+    workerStallMs: config.workerStallMs,
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({
@@ -102,7 +104,12 @@ export async function runServe(
   const engine =
     flags.worker === false
       ? undefined
-      : await startThreadedEngine(runtime.config, delivery.observe, share?.());
+      : await startThreadedEngine(
+          runtime.config,
+          delivery.observe,
+          share === undefined ? undefined : () => share.call(runtime.store),
+          runtime.logger.child({ component: "delivery" }),
+        );
   // Idempotency records: kept a day, stale in-flight markers released (every instance may sweep).
   const sweep = () =>
     apiStore.purgeIdempotent(Date.now()).catch((error: unknown) => {
