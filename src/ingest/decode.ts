@@ -23,7 +23,7 @@ export class Utf8Decoder {
     }
     const nul = chunk.indexOf(0);
     if (nul >= 0) {
-      const line = this.line + countNewlines(chunk, 0, nul);
+      const line = this.line + countNewlines(chunk, 0, nul, this.tail.at(-1));
       // UTF-16 text of ASCII characters has a NUL in every other byte, right from the start.
       if (line === 1 && nul <= 1) {
         throw this.problem(
@@ -47,7 +47,7 @@ export class Utf8Decoder {
         .toUpperCase();
       throw this.problem("FILE_INVALID_UTF8", `Byte 0x${shown} on line ${line} is not valid UTF-8.`, line);
     }
-    this.line += countNewlines(chunk, 0, chunk.length);
+    this.line += countNewlines(chunk, 0, chunk.length, this.tail.at(-1));
     this.tail = chunk.subarray(Math.max(0, chunk.length - 3));
     return text;
   }
@@ -69,13 +69,16 @@ export class Utf8Decoder {
   }
 }
 
-function countNewlines(bytes: Buffer, from: number, to: number): number {
+/**
+ * Line breaks in bytes[from, to): LF, CRLF and CR alone each end a line (as the CSV reader reads them).
+ * `previous` is the byte before `bytes` (the previous chunk's last), so a CRLF split across chunks
+ * counts once.
+ */
+function countNewlines(bytes: Buffer, from: number, to: number, previous = -1): number {
   let count = 0;
-  let at = bytes.indexOf(0x0a, from);
-  while (at >= 0 && at < to) {
-    count++;
-    at = bytes.indexOf(0x0a, at + 1);
-  }
+  for (let at = bytes.indexOf(0x0d, from); at >= 0 && at < to; at = bytes.indexOf(0x0d, at + 1)) count++;
+  for (let at = bytes.indexOf(0x0a, from); at >= 0 && at < to; at = bytes.indexOf(0x0a, at + 1))
+    if ((at > 0 ? bytes[at - 1] : previous) !== 0x0d) count++;
   return count;
 }
 

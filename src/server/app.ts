@@ -163,6 +163,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.maxBodyBytes ?? 10 * 1024 * 1024,
     logger: false,
     genReqId: () => randomUUID(),
+    // Requests Node's HTTP parser refuses (a control character in a header, a malformed request
+    // line) never reach a route: they are answered here in the API's own error shape.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const tooLarge = (error as { code?: string }).code === "HPE_HEADER_OVERFLOW";
+      const body = JSON.stringify(
+        errorBody(
+          "BAD_REQUEST",
+          `The request could not be read as HTTP: ${tooLarge ? "its headers are too large" : "a header or the request line is malformed (control characters are not allowed)"}.`,
+        ),
+      );
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   });
   const buckets = new Map<string, { tokens: number; at: number }>();
   const rate = options.rateLimit ?? 50;
@@ -552,7 +567,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     };
   });
 
-  app.get("/metrics", { preHandler: authenticate("read") }, async (_request, reply) => {
+  app.get("/metrics", { preHandler: authenticate("read") }, async (request, reply) => {
+    // Metrics are the whole store's and the worker's, across companies: a key limited to some
+    // companies may not read them (docs/http-api.md); its journals are in /v1/overview.
+    const limited = (request.caller as Caller).companies;
+    if (limited !== null)
+      throw new ApiProblem(
+        "COMPANY_FORBIDDEN",
+        `/metrics covers every company; this key is limited to ${limited.join(", ")}. Read /v1/overview for its companies' counts.`,
+      );
     const counts = await options.store.countByState();
     const lines = [
       "# HELP ledger_bridge_journals Journals in the outbox by state.",

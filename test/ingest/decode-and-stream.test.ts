@@ -25,6 +25,24 @@ describe("UTF-8 decoding", () => {
     );
   });
 
+  it("names the line of a NUL byte whatever the line endings: LF, CRLF (split across chunks too), CR alone", () => {
+    const nulLine = (...chunks: string[]) => {
+      const decoder = new Utf8Decoder("f");
+      try {
+        for (const chunk of chunks) decoder.push(Buffer.from(chunk, "latin1"));
+      } catch (error) {
+        if (error instanceof SourceProblem && error.issue.code === "FILE_NUL_BYTE") return error.issue.line;
+        throw error;
+      }
+      return undefined;
+    };
+    assert.equal(nulLine("a\nb\nc\u0000"), 3);
+    assert.equal(nulLine("a\r\nb\r\nc\u0000"), 3);
+    assert.equal(nulLine("a\rb\rc\u0000"), 3, "CR alone ends a line");
+    assert.equal(nulLine("a\rb\r", "\nc\r\nd\u0000"), 4, "a CRLF split across chunks counts once");
+    assert.equal(nulLine("a\rb\r", "c\rd", "\u0000"), 4);
+  });
+
   it("finds invalid sequences: overlong, surrogate, stray continuation", () => {
     assert.equal(firstInvalidUtf8(Buffer.from([0x41, 0xc0, 0xaf])), 1);
     assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0);

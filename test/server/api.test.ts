@@ -364,6 +364,39 @@ describe("HTTP API: reading, redrive, health, metrics", () => {
     const openapi = await app.inject({ method: "GET", url: "/openapi.json" });
     assert.equal(openapi.json().openapi, "3.0.3");
   });
+
+  it("refuses /metrics to a key limited to some companies: the counts are the whole store's", async () => {
+    const limited = await app.inject({ method: "GET", url: "/metrics", headers: bearer(keys.readUsrt) });
+    assert.equal(limited.statusCode, 403);
+    assert.equal(limited.json().error.code, "COMPANY_FORBIDDEN");
+    assert.match(limited.json().error.message, /limited to usrt/);
+    assert.doesNotMatch(limited.body, /ledger_bridge_journals/);
+  });
+
+  it("answers a request Node's HTTP parser refuses (a control character in a header) in the API's error shape", async () => {
+    const own = await buildApp({ store, apiStore });
+    await own.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const { port } = own.server.address() as { port: number };
+      const { connect } = await import("node:net");
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () =>
+          socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\u0001b\r\n\r\n"),
+        );
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+      assert.match(raw, /^HTTP\/1\.1 400 Bad Request/);
+      const body = JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
+      assert.equal(body.error.code, "BAD_REQUEST");
+      assert.match(body.error.message, /control characters are not allowed/);
+      assert.equal(typeof body.error.fix, "string");
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 describe("HTTP API: the authorization matrix", () => {
