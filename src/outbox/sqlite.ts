@@ -31,6 +31,13 @@ const CAPABILITIES: EngineCapabilities = {
   },
 };
 
+
+/** SQLite's "database or disk is full" (a full disk, or PRAGMA max_page_count) as STORE_FULL. */
+function storeError(error: unknown): unknown {
+  if ((error as { code?: unknown } | undefined)?.code !== "SQLITE_FULL") return error;
+  return new BridgeError("STORE_FULL", "The SQLite outbox has no room left (SQLITE_FULL).", { cause: error });
+}
+
 /**
  * Connections to one file in one process share a queue: a transaction spans awaits, and a second
  * connection's BEGIN IMMEDIATE would block the event loop in busy_timeout while the first one cannot
@@ -110,9 +117,13 @@ export class SqliteDatabase implements SqlDatabase {
       statement = this.db.prepare(sql);
       this.statements.set(sql, statement);
     }
-    if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-    statement.run(...params);
-    return [];
+    try {
+      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
+      statement.run(...params);
+      return [];
+    } catch (error) {
+      throw storeError(error);
+    }
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -207,7 +218,7 @@ export class SqliteDatabase implements SqlDatabase {
       } catch {
         // Nothing more to undo here: SQLite rolls back a transaction whose connection failed.
       }
-      for (const item of group) item.reject(error);
+      for (const item of group) item.reject(storeError(error));
       return;
     }
     for (const [index, item] of group.entries()) {

@@ -46,6 +46,10 @@ export const API_ERRORS = {
     status: 500,
     fix: "Quote the correlationId when you report it; the log line with it has the details.",
   },
+  STORE_FULL: {
+    status: 503,
+    fix: "Send the same request again after the Retry-After: nothing of it was stored, and everything acknowledged before is kept. Operators: free disk space or raise the store's limit.",
+  },
   NOT_AVAILABLE: { status: 501, fix: "Ask an instance that runs the doctor (serve does)." },
 } as const satisfies Record<string, { status: number; fix: string }>;
 

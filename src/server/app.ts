@@ -208,6 +208,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         );
       return;
     }
+    if (isBridgeError(error) && error.code === "STORE_FULL") {
+      // Nothing of this request was stored; what was acknowledged before is kept. Come back later.
+      options.logger?.error({ correlationId: request.id, code: error.code }, "the outbox store is full");
+      void reply
+        .status(API_ERRORS.STORE_FULL.status)
+        .header("retry-after", "60")
+        .send(errorBody("STORE_FULL", "The outbox store has no room left; nothing of this request was stored."));
+      return;
+    }
     if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
       // The store's message ends with the outbox code's own advice; the answer's `fix` gives the API's.
       const advice = codeSpec(error.code).fix;

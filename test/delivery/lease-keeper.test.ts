@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Journal } from "../../src/core/journal.js";
 import { enqueueJournals } from "../../src/delivery/enqueue.js";
 import { type Leased, LeaseKeeper, type Scheduler } from "../../src/delivery/lease-keeper.js";
-import { readJournalText } from "../../src/ingest/source.js";
 import type { OutboxStore } from "../../src/outbox/store.js";
 import { fakeTime, memoryLogger } from "../helpers/client.js";
+import { readText } from "../helpers/read.js";
 import { ENGINES, type TestStore } from "../helpers/stores.js";
 
 const LEASE = 30_000;
@@ -18,10 +18,7 @@ async function twoJournals(): Promise<Journal[]> {
     "lease-b,usmf,GenJrn,V1,2026-11-30,601100,2.00,,USD",
     "lease-b,usmf,GenJrn,V1,2026-11-30,110110,,2.00,USD",
   ].join("\n");
-  const out: Journal[] = [];
-  for await (const event of readJournalText("lease.csv", `${text}\n`))
-    if (event.kind === "journal" && event.read.journal) out.push(event.read.journal);
-  return out;
+  return (await readText("lease.csv", `${text}\n`)).journals;
 }
 
 describe("lease keeper (heartbeat on the injected clock and scheduler)", () => {

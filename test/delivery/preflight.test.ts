@@ -15,7 +15,6 @@ import { createTarget, REPORT_FLAT_ENTITY } from "../../src/d365/targets/index.j
 import { DeliveryEngine } from "../../src/delivery/engine.js";
 import { enqueueJournals } from "../../src/delivery/enqueue.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
-import { readJournalText } from "../../src/ingest/source.js";
 import { openStore } from "../../src/outbox/open.js";
 import type { SqlOutboxStore } from "../../src/outbox/sql.js";
 import { ApiStore } from "../../src/server/api-store.js";
@@ -23,6 +22,7 @@ import { buildApp } from "../../src/server/app.js";
 import { cli } from "../helpers/cli.js";
 import { clientFor } from "../helpers/client.js";
 import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
+import { readText } from "../helpers/read.js";
 import { ENGINES } from "../helpers/stores.js";
 
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
@@ -73,10 +73,7 @@ async function lastSeq(emulator: RunningEmulator): Promise<number> {
 }
 
 async function journalsOf(text: string): Promise<Journal[]> {
-  const out: Journal[] = [];
-  for await (const event of readJournalText("stored.csv", text))
-    if (event.kind === "journal" && event.read.journal) out.push(event.read.journal);
-  return out;
+  return (await readText("stored.csv", text)).journals;
 }
 
 describe("preflight: refused where it is stored, nothing sent", () => {

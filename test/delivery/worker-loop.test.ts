@@ -8,10 +8,10 @@ import { enqueueJournals } from "../../src/delivery/enqueue.js";
 import { journalFailure } from "../../src/delivery/failure-policy.js";
 import { liveness } from "../../src/delivery/liveness.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
-import { readJournalText } from "../../src/ingest/source.js";
 import type { OutboxStore } from "../../src/outbox/store.js";
 import { clientFor, memoryLogger } from "../helpers/client.js";
 import { startTestEmulator } from "../helpers/emulator.js";
+import { readText } from "../helpers/read.js";
 import { ENGINES } from "../helpers/stores.js";
 
 let emulator: RunningEmulator;
@@ -22,10 +22,7 @@ after(() => emulator.close());
 
 async function journal(key: string): Promise<Journal[]> {
   const text = `JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode\n${key},usmf,GenJrn,V1,2026-11-30,601100,1.00,,USD\n${key},usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD\n`;
-  const out: Journal[] = [];
-  for await (const event of readJournalText("loop.csv", text))
-    if (event.kind === "journal" && event.read.journal) out.push(event.read.journal);
-  return out;
+  return (await readText("loop.csv", text)).journals;
 }
 
 describe("the worker loop never dies silently", () => {

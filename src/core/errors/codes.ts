@@ -414,6 +414,12 @@ export const ERROR_CODES = {
     severity: "error",
     retryable: "yes",
   },
+  STORE_FULL: {
+    title: "The outbox store has no room left (disk full, or the database's size limit).",
+    fix: "Free disk space or raise the database's limit, then send again: nothing acknowledged before was lost, and nothing of the refused request was stored.",
+    severity: "error",
+    retryable: "yes",
+  },
   OUTBOX_NOT_DURABLE: fail(
     "The SQLite store is not in WAL mode with synchronous=FULL.",
     "Use a local disk (not a network share) for the SQLite file; ledger-bridge sets both at start-up.",
