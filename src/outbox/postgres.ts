@@ -104,7 +104,9 @@ export class PostgresDatabase implements SqlDatabase {
         return await attempt();
       } catch (error) {
         if ((error as { code?: unknown }).code === "53100")
-          throw new BridgeError("STORE_FULL", "PostgreSQL has no room left (53100 disk_full).", { cause: error });
+          throw new BridgeError("STORE_FULL", "PostgreSQL has no room left (53100 disk_full).", {
+            cause: error,
+          });
         if (!connectionLost(error)) throw error;
         const delay = RECONNECT_DELAYS_MS[retry];
         if (delay === undefined) throw unavailable(error, `${what} failed after ${retry} reconnects`);

@@ -31,7 +31,6 @@ const CAPABILITIES: EngineCapabilities = {
   },
 };
 
-
 /** SQLite's "database or disk is full" (a full disk, or PRAGMA max_page_count) as STORE_FULL. */
 function storeError(error: unknown): unknown {
   if ((error as { code?: unknown } | undefined)?.code !== "SQLITE_FULL") return error;

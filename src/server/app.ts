@@ -214,7 +214,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       void reply
         .status(API_ERRORS.STORE_FULL.status)
         .header("retry-after", "60")
-        .send(errorBody("STORE_FULL", "The outbox store has no room left; nothing of this request was stored."));
+        .send(
+          errorBody("STORE_FULL", "The outbox store has no room left; nothing of this request was stored."),
+        );
       return;
     }
     if (isBridgeError(error) && error.code === "OUTBOX_CONFLICT") {
