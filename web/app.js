@@ -195,9 +195,7 @@ function renderOverview(overview) {
   if (ui.lastCounts !== null && ui.lastCounts !== attention) $("live").textContent = `Now ${attention}.`;
   ui.lastCounts = attention;
 
-  const facts = [
-    ["Worker", overview.worker ? "running in this instance" : "not in this instance (API only)"],
-  ];
+  const facts = [["Worker", workerText(overview)]];
   if (overview.throttle !== null) {
     const paused = overview.throttle.pausedForMs;
     facts.push(
@@ -215,6 +213,22 @@ function renderOverview(overview) {
   }
   $("fno").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
   renderActivity(overview.activity);
+}
+
+/** The worker's liveness as /readyz judges it (stalled and failing make the instance unready). */
+function workerText(overview) {
+  if (!overview.worker) return "not in this instance (API only)";
+  const live = overview.liveness;
+  if (live === null || live === undefined || live.state === "starting")
+    return "running in this instance, starting";
+  const age =
+    live.lastProgressAgeMs === null
+      ? ""
+      : ` (last progress ${Math.round(live.lastProgressAgeMs / 1000)} s ago)`;
+  if (live.state === "ok") return `running in this instance, making progress${age}`;
+  if (live.state === "failing")
+    return `FAILING: ${live.failingRounds} rounds in a row failed${live.lastFailure ? ` (${live.lastFailure})` : ""}; it retries by itself`;
+  return `STALLED: no progress${age}; /readyz answers 503`;
 }
 
 function renderActivity(minutes) {

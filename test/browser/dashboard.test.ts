@@ -121,6 +121,12 @@ describe("the dashboard in chromium", async () => {
     await signIn(page, reader);
     assert.equal(await page.locator("#submit").isHidden(), true, "a read key gets no upload form");
     assert.equal(await page.locator("#doctor").isHidden(), true, "nor the doctor");
+    // The worker's liveness, as /readyz judges it (reported by the delivery thread every second).
+    await until("the panel shows the worker making progress", async () =>
+      /Workerrunning in this instance, making progress \(last progress \d+ s ago\)/.test(
+        (await page.locator("#fno").textContent()) ?? "",
+      ),
+    );
     await page.close();
   });
 
