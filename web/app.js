@@ -3,7 +3,16 @@
 // sends is written with textContent, never parsed as HTML.
 import { latencyChart, throughputChart } from "./charts.js";
 
-const STATES = ["ready", "header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead"];
+const STATES = [
+  "ready",
+  "header_created",
+  "lines_created",
+  "posted",
+  "retry_wait",
+  "in_doubt",
+  "dead",
+  "cancelled",
+];
 const LABELS = {
   ready: "Ready",
   header_created: "Header created",
@@ -12,6 +21,7 @@ const LABELS = {
   retry_wait: "Waiting to retry",
   in_doubt: "In doubt",
   dead: "Dead",
+  cancelled: "Cancelled",
 };
 const POLL_MS = 2000;
 const PAGE = 50;

@@ -6,8 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { JournalState } from "./states.js";
-import { CLAIMABLE, canMove } from "./states.js";
+import { CANCELLABLE, CLAIMABLE, canMove } from "./states.js";
 import type {
+  CancelResult,
   EnqueueResult,
   JournalChanges,
   JournalEvent,
@@ -628,6 +629,54 @@ export class SqlOutboxStore implements OutboxStore {
       ...(companies ?? []),
     ]);
     return Object.fromEntries(rows.map((record) => [String(record.state), Number(record.n)]));
+  }
+
+  async cancel(keys: readonly string[], actor: string, now: number): Promise<CancelResult> {
+    return this.db.transaction(async () => {
+      const cancelled: string[] = [];
+      const refused: CancelResult["refused"][number][] = [];
+      for (const key of keys) {
+        const [current] = await this.run(
+          "SELECT state, post, lease_until, attempt FROM journals WHERE key = $1",
+          [key],
+        );
+        if (current === undefined) {
+          refused.push({ key, reason: "unknown" });
+          continue;
+        }
+        const state = String(current.state) as JournalState;
+        const delivered =
+          !CANCELLABLE.includes(state) || (state === "lines_created" && Number(current.post) === 0);
+        if (delivered) {
+          refused.push({ key, reason: "delivered", state });
+          continue;
+        }
+        if (current.lease_until !== null && Number(current.lease_until) >= now) {
+          refused.push({ key, reason: "in-flight", state });
+          continue;
+        }
+        // A new attempt number: a worker that held the journal before can record nothing more.
+        await this.run(
+          "UPDATE journals SET state = 'cancelled', attempt = attempt + 1, lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE key = $2",
+          [now, key],
+        );
+        await this.record(
+          [
+            {
+              key,
+              attempt: Number(current.attempt) + 1,
+              worker: actor,
+              from: state,
+              to: "cancelled",
+              detail: { cancelled: true, by: actor },
+            },
+          ],
+          now,
+        );
+        cancelled.push(key);
+      }
+      return { cancelled, refused };
+    });
   }
 
   async redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number> {

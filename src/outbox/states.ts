@@ -12,6 +12,7 @@ export const STATES = [
   "retry_wait",
   "in_doubt",
   "dead",
+  "cancelled",
 ] as const;
 export type JournalState = (typeof STATES)[number];
 
@@ -30,14 +31,44 @@ export const CLAIMABLE: readonly JournalState[] = [
 ];
 
 const MOVES: Record<JournalState, readonly JournalState[]> = {
-  ready: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead"],
-  header_created: ["lines_created", "posted", "retry_wait", "in_doubt", "dead"],
-  lines_created: ["posted", "retry_wait", "in_doubt", "dead"],
+  ready: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "cancelled"],
+  header_created: ["lines_created", "posted", "retry_wait", "in_doubt", "dead", "cancelled"],
+  lines_created: ["posted", "retry_wait", "in_doubt", "dead", "cancelled"],
   posted: [],
-  retry_wait: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "ready"],
-  in_doubt: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "ready"],
-  dead: ["ready"],
+  retry_wait: [
+    "header_created",
+    "lines_created",
+    "posted",
+    "retry_wait",
+    "in_doubt",
+    "dead",
+    "ready",
+    "cancelled",
+  ],
+  in_doubt: [
+    "header_created",
+    "lines_created",
+    "posted",
+    "retry_wait",
+    "in_doubt",
+    "dead",
+    "ready",
+    "cancelled",
+  ],
+  dead: ["ready", "cancelled"],
+  // Final: cancelled by hand; what it left in F&O is for `cleanup`.
+  cancelled: [],
 };
+
+/** States a person may cancel a journal in: everything not yet delivered (not while a worker holds it). */
+export const CANCELLABLE: readonly JournalState[] = [
+  "ready",
+  "header_created",
+  "lines_created",
+  "retry_wait",
+  "in_doubt",
+  "dead",
+];
 
 export function canMove(from: JournalState, to: JournalState): boolean {
   return from === to || MOVES[from].includes(to);

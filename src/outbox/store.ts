@@ -78,6 +78,16 @@ export type EnqueueResult =
   | { readonly outcome: "created"; readonly journal: StoredJournal }
   | { readonly outcome: "duplicate"; readonly journal: StoredJournal };
 
+export interface CancelResult {
+  readonly cancelled: readonly string[];
+  /** Why each other key was not cancelled: unknown, delivered (its state), or held by a worker now. */
+  readonly refused: readonly {
+    readonly key: string;
+    readonly reason: "unknown" | "delivered" | "in-flight";
+    readonly state?: JournalState;
+  }[];
+}
+
 export interface ListFilter {
   readonly state?: JournalState;
   readonly company?: string;
@@ -131,6 +141,11 @@ export interface OutboxStore {
   events(key: string): Promise<JournalEvent[]>;
   /** Journals by state; only the companies named, when given (lower-case company ids). */
   countByState(companies?: readonly string[] | null): Promise<Record<string, number>>;
+  /**
+   * Cancels journals not yet delivered and not held by a worker right now (final state `cancelled`,
+   * the attempt number moved on so a late worker's record is fenced out); audited in the trail.
+   */
+  cancel(keys: readonly string[], actor: string, now: number): Promise<CancelResult>;
   /** Puts dead journals back to ready; returns how many moved. */
   redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number>;
   close(): Promise<void>;

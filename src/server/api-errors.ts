@@ -22,6 +22,10 @@ export const API_ERRORS = {
   FORBIDDEN: { status: 403, fix: "Use a key with the scope the route names." },
   COMPANY_FORBIDDEN: { status: 403, fix: "Use a key allowed for that company, or leave the company out." },
   NOT_FOUND: { status: 404, fix: "Check the key; another company's journal answers the same way." },
+  NOT_CANCELLABLE: {
+    status: 409,
+    fix: "Only journals not yet delivered are cancelled; one a worker is delivering now can be cancelled in a moment.",
+  },
   NOT_DEAD: { status: 409, fix: "Only dead journals are redriven; look at its state first." },
   OUTBOX_CONFLICT: {
     status: 409,

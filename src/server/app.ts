@@ -540,6 +540,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply.status(202).send({ key: journal.key, state: "ready" });
   });
 
+  app.post("/v1/journals/:key/cancel", { preHandler: authenticate("admin") }, async (request) => {
+    const journal = await owned(request);
+    const actor = (request.caller as Caller).actor;
+    const result = await options.store.cancel([journal.key], actor, now());
+    const [refused] = result.refused;
+    if (refused !== undefined)
+      throw new ApiProblem(
+        "NOT_CANCELLABLE",
+        refused.reason === "in-flight"
+          ? `Journal ${journal.key} is being delivered by a worker right now.`
+          : `Journal ${journal.key} is ${refused.state ?? journal.state}: it is already delivered.`,
+      );
+    await options.apiStore.audit(actor, "cancel", journal.key, { from: journal.state }, now());
+    return { key: journal.key, state: "cancelled" };
+  });
+
   // The last report, so the dashboard shows it without making F&O calls on every view.
   let doctorReport: (DoctorReport & { at: string }) | null = null;
   app.get("/v1/doctor", { preHandler: authenticate("admin") }, async (request) => {

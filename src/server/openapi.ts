@@ -173,6 +173,18 @@ export const OPENAPI = {
         responses: { "202": { description: "Back to ready." }, "409": problem("Not dead.") },
       },
     },
+    "/v1/journals/{key}/cancel": {
+      post: {
+        summary:
+          "Cancel a journal not yet delivered and not in flight (scope admin; audited); final state cancelled.",
+        parameters: [{ name: "key", in: "path", required: true, schema: { type: "string" } }],
+        responses: {
+          "200": { description: "Cancelled." },
+          "404": problem("No such journal (or another company's)."),
+          "409": problem("Delivered already, or being delivered right now."),
+        },
+      },
+    },
     "/v1/doctor": {
       get: {
         summary:

@@ -47,6 +47,21 @@ describe("npm start and the delivery commands, on embedded defaults (SQLite + th
     assert.deepEqual(JSON.parse(reconcile.stdout), { checked: 4, matched: 4, mismatches: [] });
   });
 
+  it("cancel refuses what is delivered or unknown, says why and exits 1", async () => {
+    const env = { LEDGER_BRIDGE_HOME: home() };
+    const posted = await cli(
+      ["post", join(import.meta.dirname, "..", "..", "examples", "original-report.csv")],
+      { env },
+    );
+    assert.equal(posted.code, 0, posted.stdout + posted.stderr);
+    const run = await cli(["cancel", "report-accrual-1", "no-such-journal"], { env });
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /0 journals cancelled\./);
+    assert.match(run.stdout, /report-accrual-1: not cancelled, already delivered \(lines_created\)/);
+    assert.match(run.stdout, /no-such-journal: not cancelled, no such journal/);
+    assert.equal((await cli(["cancel"], { env })).code, 2, "no key is a usage error");
+  });
+
   it("post delivers the valid journals of a file, reports the invalid ones and exits 1", async () => {
     const env = { LEDGER_BRIDGE_HOME: home() };
     const dir = mkdtempSync(join(tmpdir(), "lb-files-"));

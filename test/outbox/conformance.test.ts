@@ -316,6 +316,59 @@ for (const engine of ENGINES) {
       assert.equal(await store.redrive(["d1"], "admin", T0 + 700_001), 0, "only dead journals move");
     });
 
+    it("cancels journals not yet delivered and not in flight; a worker that held one records nothing more", async () => {
+      for (const key of ["c-ready", "c-held", "c-late", "c-posted"]) await store.enqueue(journal(key), T0);
+      // c-posted is delivered; c-held is leased right now; c-late was leased, the lease has run out.
+      const claimed = await store.claim("w", 4, LEASE, T0 + 1);
+      const attemptOf = (key: string) => claimed.find((each) => each.key === key)?.attempt ?? 0;
+      await store.settle(
+        "c-posted",
+        attemptOf("c-posted"),
+        "w",
+        { state: "posted", postedAt: T0 + 2 },
+        {},
+        T0 + 2,
+      );
+      await store.settle("c-ready", attemptOf("c-ready"), "w", { state: "ready" }, {}, T0 + 2);
+      await store.extendLeases("w", [{ key: "c-held", attempt: attemptOf("c-held") }], T0 + 10 * LEASE);
+      const at = T0 + 2 * LEASE;
+      const result = await store.cancel(
+        ["c-ready", "c-held", "c-late", "c-posted", "c-none"],
+        "admin:bob",
+        at,
+      );
+      assert.deepEqual([...result.cancelled].sort(), ["c-late", "c-ready"]);
+      assert.deepEqual(
+        result.refused.map((each) => [each.key, each.reason, each.state ?? null]),
+        [
+          ["c-held", "in-flight", "ready"],
+          ["c-posted", "delivered", "posted"],
+          ["c-none", "unknown", null],
+        ],
+      );
+      assert.equal((await store.get("c-late"))?.state, "cancelled");
+      assert.equal((await store.events("c-late")).at(-1)?.worker, "admin:bob");
+      // The worker that held c-late before its lease ran out cannot record anything for it now.
+      assert.equal(
+        await store.settle(
+          "c-late",
+          attemptOf("c-late"),
+          "w",
+          { state: "header_created", journalBatchNumber: "X" },
+          {},
+          at + 1,
+        ),
+        false,
+      );
+      assert.equal((await store.get("c-late"))?.state, "cancelled");
+      assert.deepEqual(
+        await store.claim("w2", 10, LEASE, at + 100 * LEASE).then((rows) => rows.map((row) => row.key)),
+        ["c-held"],
+        "cancelled journals are never claimed",
+      );
+      assert.equal((await store.countByState()).cancelled, 2);
+    });
+
     it("lists by state and company with a cursor, and counts by state", async () => {
       for (const key of ["a1", "a2", "a3"]) await store.enqueue(journal(key), T0);
       await store.enqueue(journal("z1", { company: "usrt" }), T0);

@@ -365,6 +365,23 @@ describe("HTTP API: reading, redrive, health, metrics", () => {
     assert.equal(openapi.json().openapi, "3.0.3");
   });
 
+  it("cancels a journal not yet delivered (admin, audited); a second cancel is 409 NOT_CANCELLABLE", async () => {
+    assert.equal((await submit(journal("api-cancel"))).statusCode, 202);
+    const url = "/v1/journals/api-cancel/cancel";
+    assert.equal((await app.inject({ method: "POST", url, headers: bearer(keys.submit) })).statusCode, 403);
+    const cancelled = await app.inject({ method: "POST", url, headers: bearer(keys.admin) });
+    assert.equal(cancelled.statusCode, 200, cancelled.body);
+    assert.deepEqual(cancelled.json(), { key: "api-cancel", state: "cancelled" });
+    assert.equal((await store.get("api-cancel"))?.state, "cancelled");
+    assert.equal(
+      (await apiStore.auditLog(5)).find((entry) => entry.action === "cancel")?.target,
+      "api-cancel",
+    );
+    const again = await app.inject({ method: "POST", url, headers: bearer(keys.admin) });
+    assert.equal(again.statusCode, 409);
+    assert.equal(again.json().error.code, "NOT_CANCELLABLE");
+  });
+
   it("refuses /metrics to a key limited to some companies: the counts are the whole store's", async () => {
     const limited = await app.inject({ method: "GET", url: "/metrics", headers: bearer(keys.readUsrt) });
     assert.equal(limited.statusCode, 403);

@@ -93,6 +93,33 @@ export async function runRedrive(
   }
 }
 
+/** `cancel KEY…`: journals that should not go; what they left in F&O is listed by `reconcile`. */
+export async function runCancel(keys: string[], flags: { json?: boolean }, io: CliIo): Promise<number> {
+  if (keys.length === 0) throw new UsageError("USAGE", "Name the journals to cancel.");
+  const runtime = await openRuntime(io);
+  try {
+    const result = await runtime.store.cancel(keys, `cli:${io.env.USER ?? "unknown"}`, Date.now());
+    if (flags.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      io.stdout.write(
+        `${result.cancelled.length} journal${result.cancelled.length === 1 ? "" : "s"} cancelled.\n`,
+      );
+      const why = {
+        unknown: "no such journal",
+        delivered: "already delivered",
+        "in-flight": "a worker is delivering it now; try again in a moment",
+      };
+      for (const refused of result.refused)
+        io.stdout.write(
+          `  ${refused.key}: not cancelled, ${why[refused.reason]}${refused.state ? ` (${refused.state})` : ""}\n`,
+        );
+    }
+    return result.refused.length === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await runtime.close();
+  }
+}
+
 export async function runReconcile(flags: { json?: boolean }, io: CliIo): Promise<number> {
   const runtime = await openRuntime(io);
   try {
@@ -130,6 +157,14 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     .action(async (keys: string[], flags: { allDead?: boolean; deliver?: boolean }) =>
       done(await runRedrive(keys, flags, io)),
     );
+  program
+    .command("cancel")
+    .description(
+      "cancel journals that should not go (not yet delivered, not in flight); final state cancelled",
+    )
+    .argument("<keys...>", "journal keys")
+    .option("--json", "print one JSON document")
+    .action(async (keys: string[], flags: { json?: boolean }) => done(await runCancel(keys, flags, io)));
   program
     .command("reconcile")
     .description("compare the outbox with F&O by marker, amounts and vouchers (exit 1 on any mismatch)")
