@@ -3,16 +3,6 @@
 // sends is written with textContent, never parsed as HTML.
 import { latencyChart, throughputChart } from "./charts.js";
 
-const STATES = [
-  "ready",
-  "header_created",
-  "lines_created",
-  "posted",
-  "retry_wait",
-  "in_doubt",
-  "dead",
-  "cancelled",
-];
 const LABELS = {
   ready: "Ready",
   header_created: "Header created",
@@ -171,10 +161,12 @@ async function refresh() {
 
 function renderOverview(overview) {
   const list = $("states");
-  const total = STATES.reduce((sum, state) => sum + (overview.counts[state] ?? 0), 0);
+  // The API lists every state, in delivery order (the outbox's own list): no copy of it here.
+  const states = Object.keys(overview.counts);
+  const total = states.reduce((sum, state) => sum + (overview.counts[state] ?? 0), 0);
   const tiles = [
     ["all", "All journals", total],
-    ...STATES.map((state) => [state, LABELS[state], overview.counts[state] ?? 0]),
+    ...states.map((state) => [state, LABELS[state] ?? state, overview.counts[state] ?? 0]),
   ];
   list.replaceChildren(
     ...tiles.map(([state, label, count]) =>

@@ -68,7 +68,7 @@ export interface EngineOptions {
 /** What `health()` tells. */
 export interface WorkerHealth {
   /** When the worker last made progress: a round completed or a step was recorded (ms since the epoch). */
-  readonly lastRoundAt: number;
+  readonly lastProgressAt: number;
   /** Rounds that failed in a row since. */
   readonly failingRounds: number;
   readonly lastFailure?: string;
@@ -97,7 +97,7 @@ export class DeliveryEngine {
   private stopping = false;
   /** Aborts the loops' waits when the engine stops (a backoff can be 30 s). */
   private readonly stopped = new AbortController();
-  private lastRoundAt: number;
+  private lastProgressAt: number;
   private failures = 0;
   private lastFailure: string | undefined;
 
@@ -113,7 +113,7 @@ export class DeliveryEngine {
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? realSleepFn;
     this.random = options.random ?? Math.random;
-    this.lastRoundAt = this.clock.now();
+    this.lastProgressAt = this.clock.now();
     this.settlements = new Settlements({
       store: this.store,
       workerId: this.workerId,
@@ -121,7 +121,7 @@ export class DeliveryEngine {
       maxAttempts: options.maxAttempts ?? 10,
       backoffMs: (attempt) => this.backoff(attempt),
       onProgress: () => {
-        this.lastRoundAt = this.clock.now();
+        this.lastProgressAt = this.clock.now();
       },
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -216,7 +216,7 @@ export class DeliveryEngine {
    */
   health(): WorkerHealth {
     return {
-      lastRoundAt: this.lastRoundAt,
+      lastProgressAt: this.lastProgressAt,
       failingRounds: this.failures,
       ...(this.lastFailure === undefined ? {} : { lastFailure: this.lastFailure }),
     };
@@ -257,7 +257,7 @@ export class DeliveryEngine {
   }
 
   private roundDone(): void {
-    this.lastRoundAt = this.clock.now();
+    this.lastProgressAt = this.clock.now();
     if (this.failures > 0)
       this.options.logger?.warn({ failingRounds: this.failures }, "delivery rounds succeed again");
     this.failures = 0;

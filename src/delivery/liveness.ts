@@ -28,12 +28,12 @@ export function liveness(
 ): Liveness {
   if (health === undefined)
     return { state: "starting", lastProgressAt: null, lastProgressAgeMs: null, failingRounds: 0 };
-  const age = Math.max(0, now - health.lastRoundAt);
+  const age = Math.max(0, now - health.lastProgressAt);
   const state: WorkerState =
     health.failingRounds > 0 ? "failing" : age > stallAfterMs && pausedForMs <= 0 ? "stalled" : "ok";
   return {
     state,
-    lastProgressAt: health.lastRoundAt,
+    lastProgressAt: health.lastProgressAt,
     lastProgressAgeMs: age,
     failingRounds: health.failingRounds,
     ...(health.lastFailure === undefined ? {} : { lastFailure: health.lastFailure }),

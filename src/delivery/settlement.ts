@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../common/time.js";
 import type { Journal } from "../core/journal.js";
 import type { TargetProblem } from "../d365/targets/index.js";
+import type { JournalState } from "../outbox/states.js";
 import type { JournalChanges, OutboxStore, StoredJournal } from "../outbox/store.js";
 import { type FailureOutcome, journalFailure } from "./failure-policy.js";
 import type { EngineEvent, Settlement, Work } from "./work.js";
@@ -59,7 +60,7 @@ export class Settlements {
    * first problem, every problem in the trail, nothing sent.
    */
   async refuse(claim: StoredJournal, journal: Journal, problems: readonly TargetProblem[]): Promise<void> {
-    const { store, workerId, clock, logger, onEvent } = this.options;
+    const { store, workerId, clock, logger } = this.options;
     const code = problems[0]?.code ?? "CONFIG_INVALID";
     const message = problems
       .map((problem) => `${problem.line === undefined ? "" : `line ${problem.line + 1}: `}${problem.detail}`)
@@ -76,16 +77,20 @@ export class Settlements {
       { key: claim.key, attempt: claim.attempt, code },
       "journal no longer fits the target; dead before sending",
     );
-    if (ok)
-      onEvent?.({
-        type: "settled",
-        key: claim.key,
-        state: "dead",
-        lines: journal.lines.length,
-        post: claim.post,
-        createdAt: claim.createdAt,
-        at: clock.now(),
-      });
+    if (ok) this.tell(claim, "dead", journal.lines.length);
+  }
+
+  /** Tells `onEvent` of a recorded step (metrics, progress bars). */
+  private tell(claim: StoredJournal, state: JournalState, lines: number): void {
+    this.options.onEvent?.({
+      type: "settled",
+      key: claim.key,
+      state,
+      lines,
+      post: claim.post,
+      createdAt: claim.createdAt,
+      at: this.options.clock.now(),
+    });
   }
 
   /** Several journals' outcomes in few transactions (one commit per chunk, not per journal). */
@@ -104,16 +109,7 @@ export class Settlements {
   private settled(item: Work, changes: JournalChanges, ok: boolean): void {
     if (!ok || !changes.keepLease) item.done = true;
     this.options.onProgress?.();
-    if (ok)
-      this.options.onEvent?.({
-        type: "settled",
-        key: item.key,
-        state: changes.state,
-        lines: item.journal.lines.length,
-        post: item.claim.post,
-        createdAt: item.claim.createdAt,
-        at: this.options.clock.now(),
-      });
+    if (ok) this.tell(item.claim, changes.state, item.journal.lines.length);
     else
       this.options.logger?.warn(
         { key: item.key, attempt: item.attempt },

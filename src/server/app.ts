@@ -6,7 +6,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { defaultStallAfterMs } from "../config/index.js";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import { codeSpec, ERROR_CODES, type ErrorCode, troubleshootingSection } from "../core/errors/codes.js";
 import { type Issue, issueJson } from "../core/errors/issue.js";
@@ -52,10 +51,14 @@ export interface AppOptions {
   readonly worker?: boolean;
   /** What the worker's F&O client saw (answers, throttling), for /metrics and the dashboard. */
   readonly fno?: () => FnoActivity | undefined;
-  /** The worker's liveness report (with `worker`): /readyz is not ready while it is stalled or failing. */
-  readonly workerHealth?: () => WorkerHealth | undefined;
-  /** No progress for this long (while F&O does not ask to wait) is a stalled worker. */
-  readonly workerStallMs?: number;
+  /**
+   * The worker's liveness report (with `worker`) and how long without progress (while F&O does not
+   * ask to wait) makes it stalled: /readyz is not ready while it is stalled or failing.
+   */
+  readonly workerLiveness?: {
+    readonly health: () => WorkerHealth | undefined;
+    readonly stallAfterMs: number;
+  };
 }
 
 declare module "fastify" {
@@ -284,14 +287,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get("/healthz", async () => ({ status: "ok" }));
 
+  const reported = options.workerLiveness;
   const workerLiveness = () =>
-    options.worker && options.workerHealth
-      ? liveness(
-          options.workerHealth(),
-          now(),
-          options.workerStallMs ?? defaultStallAfterMs(120_000),
-          options.fno?.()?.pausedForMs ?? 0,
-        )
+    options.worker && reported
+      ? liveness(reported.health(), now(), reported.stallAfterMs, options.fno?.()?.pausedForMs ?? 0)
       : undefined;
 
   let fnoCheck: { at: number; result: string } | undefined;

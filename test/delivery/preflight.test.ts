@@ -243,6 +243,27 @@ describe("flat entity marker field", () => {
     }
   });
 
+  it("takes the first candidate field long enough for a marker, not the first text field", async () => {
+    const metadata = (description: number) =>
+      `<EntitySet Name="Flat" EntityType="NS.FlatType"/><EntityType Name="FlatType">${["dataAreaId", "JournalBatchNumber", "JournalName", "AccountType", "LedgerAccount", "TransactionCurrencyCode", "DebitAmount", "CreditAmount", "TransDate", "Voucher"].map((name) => `<Property Name="${name}" Type="Edm.String"/>`).join("")}<Property Name="Description" Type="Edm.String" MaxLength="${description}"/><Property Name="Text" Type="Edm.String" MaxLength="60"/></EntityType>`;
+    const stub = (xml: string) =>
+      ({
+        request: async () => ({ status: 200, headers: {}, body: Buffer.from(xml), requestId: "r" }),
+      }) as unknown as D365Client;
+    const [journal] = await journalsOf(
+      `${HEADER}\nshort-desc,usmf,GenJrn,V1,2026-11-30,Ledger,601100,,,5.00,,USD\nshort-desc,usmf,GenJrn,V1,2026-11-30,Ledger,110110,,,,5.00,USD\n`,
+    );
+    const target = createTarget({ ...REPORT_FLAT_ENTITY, entitySet: "Flat" });
+    await target.prepare(stub(metadata(20)));
+    const result = target.compile(journal as Journal, "lb:short-desc");
+    assert.ok(result.ok);
+    assert.equal(
+      (result.compiled.opening.body as Record<string, unknown>).Text,
+      "lb:short-desc",
+      "Description holds 20: Text carries it",
+    );
+  });
+
   it("a marker longer than its field is refused with TARGET_MARKER_TOO_LONG at the key", async () => {
     // An entity whose text field holds 30 characters: enough for hashed markers, not for every plain one.
     const metadata = `<EntitySet Name="Flat" EntityType="NS.FlatType"/><EntityType Name="FlatType"><Property Name="dataAreaId" Type="Edm.String"/><Property Name="JournalBatchNumber" Type="Edm.String"/><Property Name="JournalName" Type="Edm.String"/><Property Name="AccountType" Type="Edm.String"/><Property Name="LedgerAccount" Type="Edm.String"/><Property Name="TransactionCurrencyCode" Type="Edm.String"/><Property Name="DebitAmount" Type="Edm.Decimal"/><Property Name="CreditAmount" Type="Edm.Decimal"/><Property Name="TransDate" Type="Edm.DateTimeOffset"/><Property Name="Voucher" Type="Edm.String"/><Property Name="Description" Type="Edm.String" MaxLength="30"/></EntityType>`;

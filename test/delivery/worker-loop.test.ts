@@ -83,13 +83,13 @@ describe("the worker loop never dies silently", () => {
   it("liveness: ok, failing, stalled (but not while F&O asks to wait), starting", () => {
     const now = 1_000_000;
     assert.equal(liveness(undefined, now, 5000).state, "starting");
-    assert.equal(liveness({ lastRoundAt: now - 1000, failingRounds: 0 }, now, 5000).state, "ok");
+    assert.equal(liveness({ lastProgressAt: now - 1000, failingRounds: 0 }, now, 5000).state, "ok");
     assert.equal(
-      liveness({ lastRoundAt: now - 1000, failingRounds: 2, lastFailure: "x" }, now, 5000).state,
+      liveness({ lastProgressAt: now - 1000, failingRounds: 2, lastFailure: "x" }, now, 5000).state,
       "failing",
     );
-    assert.equal(liveness({ lastRoundAt: now - 6000, failingRounds: 0 }, now, 5000).state, "stalled");
-    assert.equal(liveness({ lastRoundAt: now - 6000, failingRounds: 0 }, now, 5000, 30_000).state, "ok");
+    assert.equal(liveness({ lastProgressAt: now - 6000, failingRounds: 0 }, now, 5000).state, "stalled");
+    assert.equal(liveness({ lastProgressAt: now - 6000, failingRounds: 0 }, now, 5000, 30_000).state, "ok");
   });
 
   it("a store failure after a write is in doubt (reconcile first), never retry_wait that re-sends blind", () => {

@@ -86,8 +86,7 @@ export async function runServe(
     delivery,
     worker: flags.worker !== false,
     fno: () => engine?.activity(),
-    workerHealth: () => engine?.health(),
-    workerStallMs: config.workerStallMs,
+    workerLiveness: { health: () => engine?.health(), stallAfterMs: config.workerStallMs },
     ...(entra === undefined ? {} : { entra }),
     doctor: () =>
       runDoctor({

@@ -130,9 +130,14 @@ export class FlatEntityTarget implements JournalTarget {
     const chosen: PropertyInfo | undefined =
       this.fields.marker !== undefined
         ? info.properties.get(this.fields.marker)
-        : MARKER_CANDIDATES.map((name) => info.properties.get(name)).find(
+        : // The first candidate that can hold every marker; else the first String, to name it in the refusal.
+          (MARKER_CANDIDATES.map((name) => info.properties.get(name)).find(
+            (property) =>
+              property?.type === "Edm.String" && (property.maxLength ?? Infinity) >= SHORTEST_MARKER,
+          ) ??
+          MARKER_CANDIDATES.map((name) => info.properties.get(name)).find(
             (property) => property?.type === "Edm.String",
-          );
+          ));
     if (
       chosen === undefined ||
       chosen.type !== "Edm.String" ||
