@@ -217,7 +217,7 @@ function renderOverview(overview) {
   renderActivity(overview.activity);
 }
 
-/** The worker's liveness as /readyz judges it (stalled and failing make the instance unready). */
+/** The worker's liveness as /readyz judges it (stalled, failing and paused make the instance unready). */
 function workerText(overview) {
   if (!overview.worker) return "not in this instance (API only)";
   const live = overview.liveness;
@@ -230,6 +230,8 @@ function workerText(overview) {
   if (live.state === "ok") return `running in this instance, making progress${age}`;
   if (live.state === "failing")
     return `FAILING: ${live.failingRounds} rounds in a row failed${live.lastFailure ? ` (${live.lastFailure})` : ""}; it retries by itself`;
+  if (live.state === "paused")
+    return `PAUSED: F&O refuses the environment (${live.paused.code}) since ${new Date(live.paused.since).toLocaleTimeString()}; journals wait where they are; next probe at ${new Date(live.paused.nextProbeAt).toLocaleTimeString()}, it resumes by itself`;
   return `STALLED: no progress${age}; /readyz answers 503`;
 }
 

@@ -49,7 +49,50 @@ export interface BridgeConfig {
   readonly apiRateLimit: number;
   /** The tenant whose tokens `serve` accepts (default: the credential's tenant). */
   readonly apiTenantId?: string;
+  /** Alerts `serve` POSTs, signed (docs/deployment.md#alerts). */
+  readonly webhooks?: WebhookSettings;
   readonly warnings: readonly string[];
+}
+
+export interface WebhookSettings {
+  readonly urls: readonly string[];
+  /** The HMAC-SHA256 key the alerts are signed with. */
+  readonly secret: string;
+  /** A journal in doubt this long is alerted. */
+  readonly inDoubtAfterMs: number;
+}
+
+/** LEDGER_BRIDGE_WEBHOOK_URL (one or more, comma-separated) with its secret, or none. */
+function webhookSettings(env: Env): WebhookSettings | undefined {
+  const urls = (text(env, "LEDGER_BRIDGE_WEBHOOK_URL") ?? "")
+    .split(",")
+    .map((value) => value.trim())
+    .filter((value) => value !== "");
+  if (urls.length === 0) return undefined;
+  for (const url of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !/^https?:$/.test(parsed.protocol))
+      throw new BridgeError(
+        "CONFIG_INVALID",
+        `LEDGER_BRIDGE_WEBHOOK_URL holds '${parsed === undefined ? "a value" : parsed.protocol}' that is not an http(s) URL; give full URLs, comma-separated.`,
+      );
+  }
+  const secret = text(env, "LEDGER_BRIDGE_WEBHOOK_SECRET");
+  if (secret === undefined || secret.length < 16)
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      "LEDGER_BRIDGE_WEBHOOK_URL is set: set LEDGER_BRIDGE_WEBHOOK_SECRET too (at least 16 characters), the key receivers check the alerts' signatures with.",
+    );
+  return {
+    urls,
+    secret,
+    inDoubtAfterMs: integer(env, "LEDGER_BRIDGE_WEBHOOK_IN_DOUBT_MS", 15 * 60_000, 1000, 86_400_000),
+  };
 }
 
 /** The worker's default stall bound: a round's slowest steps are requests bounded by the client's timeout. */
@@ -162,6 +205,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
         ? storeSetting
         : resolve(cwd, storeSetting);
   const timeoutMs = integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000);
+  const webhooks = webhookSettings(env);
   return {
     ...(environment === undefined ? {} : { environment }),
     auth: { kind, credential },
@@ -187,6 +231,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     apiRateLimit: integer(env, "LEDGER_BRIDGE_API_RATE_LIMIT", 50, 1, 100_000),
     ...(apiAudiences === undefined ? {} : { apiAudiences }),
     ...(apiTenantId === undefined ? {} : { apiTenantId }),
+    ...(webhooks === undefined ? {} : { webhooks }),
     warnings,
   };
 }

@@ -13,7 +13,7 @@ export function configuredEngine(
   logger: Logger,
   extra: Partial<EngineOptions> = {},
 ): DeliveryEngine {
-  return new DeliveryEngine({
+  const engine: DeliveryEngine = new DeliveryEngine({
     store,
     client,
     target: createTarget(config.target),
@@ -26,5 +26,16 @@ export function configuredEngine(
     maxBatchOperations: 1000,
     logger: logger.child({ component: "delivery" }),
     ...extra,
+    onPause: (change) => {
+      // The pause's record lets `status` in another process tell it; a store that fails here is
+      // logged, and the pause goes on regardless.
+      store
+        .recordPause(engine.workerId, change.type === "resumed" ? null : change.pause, Date.now())
+        .catch((error: unknown) =>
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, "pause not recorded"),
+        );
+      extra.onPause?.(change);
+    },
   });
+  return engine;
 }

@@ -17,11 +17,13 @@ import type { Logger } from "pino";
 import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { D365Client } from "../d365/client.js";
+import { Entities } from "../d365/entities.js";
 import { createTarget, type JournalTarget } from "../d365/targets/index.js";
 import { isDelivered } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
 import { fromPayload } from "./journal-record.js";
 import { LeaseKeeper, type Scheduler } from "./lease-keeper.js";
+import { DeliveryPause, isEnvironmentWide, type PauseChange, type PauseReport } from "./pause.js";
 import { DeliveryProtocol } from "./protocol.js";
 import { Settlements } from "./settlement.js";
 import type { EngineEvent, Failpoint, Work } from "./work.js";
@@ -63,6 +65,10 @@ export interface EngineOptions {
   readonly onWait?: (waitMs: number, journals: number) => void;
   /** Test hook: called at named points of the protocol (crash tests kill the process there). */
   readonly failpoint?: (name: Failpoint, key: string) => void | Promise<void>;
+  /** Waits between probes while delivery is paused (default pause.ts PROBE_DELAYS_MS). */
+  readonly probeDelaysMs?: readonly number[];
+  /** Told when delivery pauses, a probe fails, and when it resumes (webhooks, the store's record). */
+  readonly onPause?: (change: PauseChange) => void;
 }
 
 /** What `health()` tells. */
@@ -72,6 +78,8 @@ export interface WorkerHealth {
   /** Rounds that failed in a row since. */
   readonly failingRounds: number;
   readonly lastFailure?: string;
+  /** Set while F&O refuses the environment as a whole and delivery waits for a probe. */
+  readonly paused?: PauseReport;
 }
 
 const MAX_LOOP_BACKOFF_MS = 30_000;
@@ -93,6 +101,7 @@ export class DeliveryEngine {
   private readonly settlements: Settlements;
   private readonly protocol: DeliveryProtocol;
   private readonly leases: LeaseKeeper;
+  private readonly pause: DeliveryPause;
   private prepared: Promise<void> | undefined;
   private stopping = false;
   /** Aborts the loops' waits when the engine stops (a backoff can be 30 s). */
@@ -114,7 +123,14 @@ export class DeliveryEngine {
     this.sleep = options.sleep ?? realSleepFn;
     this.random = options.random ?? Math.random;
     this.lastProgressAt = this.clock.now();
+    this.pause = new DeliveryPause({
+      clock: this.clock,
+      ...(options.probeDelaysMs ? { delaysMs: options.probeDelaysMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.onPause ? { onChange: options.onPause } : {}),
+    });
     this.settlements = new Settlements({
+      pause: this.pause,
       store: this.store,
       workerId: this.workerId,
       clock: this.clock,
@@ -168,14 +184,20 @@ export class DeliveryEngine {
     return this.prepared;
   }
 
-  /** Delivers until nothing is due (used by `post`); returns how many journals were settled. */
+  /**
+   * Delivers until nothing is due (used by `post`); returns how many journals were settled. While
+   * delivery is paused it returns as soon as a probe is not yet due (`runUntilSettled` waits for it).
+   */
   async runUntilIdle(): Promise<number> {
-    await this.prepare();
     let settled = 0;
     const loop = async () => {
       while (!this.stopping) {
-        const count = await this.round();
-        this.roundDone();
+        const gate = await this.gate(() => this.prepare());
+        if (gate.waitMs !== undefined) {
+          if (gate.waitMs === 0) continue;
+          return;
+        }
+        const count = await this.claimRound(gate.limit);
         if (count === 0) return;
         settled += count;
       }
@@ -201,8 +223,9 @@ export class DeliveryEngine {
       }
       if (pending.length === 0 || this.stopping) return pending.map((journal) => journal.key);
       const now = this.clock.now();
-      const due = Math.min(
-        ...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0)),
+      const due = Math.max(
+        this.pause.current()?.nextProbeAt ?? 0,
+        Math.min(...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0))),
       );
       if (due > deadline) return pending.map((journal) => journal.key);
       this.options.onWait?.(Math.max(0, due - now), pending.length);
@@ -219,7 +242,55 @@ export class DeliveryEngine {
       lastProgressAt: this.lastProgressAt,
       failingRounds: this.failures,
       ...(this.lastFailure === undefined ? {} : { lastFailure: this.lastFailure }),
+      ...(this.pause.current() === undefined ? {} : { paused: this.pause.current() }),
     };
+  }
+
+  /**
+   * Whether a loop may claim now, and how many (one journal first after a pause): `waitMs` when it
+   * may not (0: ask again at once). A due probe is run here by the one loop that was told to; a setup
+   * step (`prepare`) refused for the environment's sake pauses delivery like a journal's request.
+   */
+  private async gate(
+    setup: () => Promise<void>,
+  ): Promise<{ limit: number; waitMs?: undefined } | { waitMs: number }> {
+    const admission = this.pause.admit();
+    if (admission.go) {
+      try {
+        await setup();
+      } catch (error) {
+        if (admission.limit === "canary") this.pause.canaryDone();
+        if (!isEnvironmentWide(error)) throw error;
+        this.pause.hold(error);
+        return { waitMs: 0 };
+      }
+      return { limit: admission.limit === "canary" ? 0 : this.batchSize };
+    }
+    if ("waitMs" in admission) return { waitMs: admission.waitMs };
+    let failure: unknown;
+    try {
+      // A read of the target's first entity set: a token F&O accepts, the app known, read privilege.
+      await new Entities(this.client).queryAll(
+        this.target.entitySets[0] as string,
+        { top: 1 },
+        this.stopped.signal,
+      );
+    } catch (error) {
+      failure = error;
+    }
+    this.pause.probed(failure);
+    return { waitMs: 0 };
+  }
+
+  /** One round of `limit` journals (0: the canary after a pause, one journal). */
+  private async claimRound(limit: number): Promise<number> {
+    try {
+      const count = await this.round(limit === 0 ? 1 : limit);
+      this.roundDone();
+      return count;
+    } finally {
+      if (limit === 0) this.pause.canaryDone();
+    }
   }
 
   /**
@@ -232,10 +303,9 @@ export class DeliveryEngine {
       while (!this.stopping) {
         let wait = 0;
         try {
-          await this.prepare();
-          const count = await this.round();
-          this.roundDone();
-          if (count === 0) wait = idleMs;
+          const gate = await this.gate(() => this.prepare());
+          if (gate.waitMs !== undefined) wait = gate.waitMs === 0 ? 0 : Math.min(gate.waitMs, idleMs);
+          else if ((await this.claimRound(gate.limit)) === 0) wait = idleMs;
         } catch (error) {
           this.failures++;
           this.lastFailure = error instanceof Error ? error.message : String(error);
@@ -264,17 +334,12 @@ export class DeliveryEngine {
     this.lastFailure = undefined;
   }
 
-  /** Claims one batch of due journals and takes each as far as it goes. */
-  async round(): Promise<number> {
+  /** Claims one batch of due journals (`limit`, default the batch size) and takes each as far as it goes. */
+  async round(limit = this.batchSize): Promise<number> {
     // The store keeps the journals for the lease plus the write grace; this worker sends writes only
     // within the lease, so a write can still be in flight only while no other worker may claim.
     const claimedAt = this.clock.now();
-    const claimed = await this.store.claim(
-      this.workerId,
-      this.batchSize,
-      this.leaseMs + this.writeGraceMs,
-      claimedAt,
-    );
+    const claimed = await this.store.claim(this.workerId, limit, this.leaseMs + this.writeGraceMs, claimedAt);
     if (claimed.length === 0) return 0;
     const work: Work[] = [];
     for (const claim of claimed) {
@@ -298,7 +363,15 @@ export class DeliveryEngine {
   private async compiled(claim: StoredJournal, sendUntil: number): Promise<Work | undefined> {
     const journal = await fromPayload(claim.payload);
     const result = this.target.compile(journal, claim.marker);
-    const base = { key: claim.key, attempt: claim.attempt, sendUntil, done: false, claim, journal };
+    const base = {
+      key: claim.key,
+      attempt: claim.attempt,
+      sendUntil,
+      done: false,
+      claim,
+      journal,
+      state: claim.state,
+    };
     if (result.ok)
       return {
         ...base,

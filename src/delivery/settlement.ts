@@ -5,11 +5,13 @@
  */
 import type { Logger } from "pino";
 import type { Clock } from "../common/time.js";
+import { isBridgeError } from "../core/errors/bridge-error.js";
 import type { Journal } from "../core/journal.js";
 import type { TargetProblem } from "../d365/targets/index.js";
 import type { JournalState } from "../outbox/states.js";
 import type { JournalChanges, OutboxStore, StoredJournal } from "../outbox/store.js";
 import { type FailureOutcome, journalFailure } from "./failure-policy.js";
+import { type DeliveryPause, isEnvironmentWide } from "./pause.js";
 import type { EngineEvent, Settlement, Work } from "./work.js";
 
 export interface SettlementOptions {
@@ -22,13 +24,32 @@ export interface SettlementOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   /** Told whenever a step was recorded: the worker is making progress. */
   readonly onProgress?: () => void;
+  /** Environment-wide refusals pause delivery instead of failing the journal (pause.ts). */
+  readonly pause?: DeliveryPause;
 }
 
 export class Settlements {
   constructor(private readonly options: SettlementOptions) {}
 
-  /** What a failure means for this journal (failure-policy.ts), logged. */
+  /**
+   * What a failure means for this journal (failure-policy.ts), logged. A refusal of the whole
+   * environment is no fault of the journal: it stays in the state it reached, due at the next probe.
+   */
   outcome(item: Work, error: unknown): FailureOutcome {
+    const { pause } = this.options;
+    if (pause !== undefined && isEnvironmentWide(error)) {
+      const code = isBridgeError(error) ? error.code : "AUTH_FAILED";
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        changes: {
+          state: item.state,
+          lastErrorCode: code,
+          lastError: message,
+          availableAt: pause.hold(error),
+        },
+        detail: { errorCode: code, error: message, paused: true },
+      };
+    }
     const outcome = journalFailure(error, {
       attempt: item.attempt,
       maxAttempts: this.options.maxAttempts,
@@ -51,7 +72,7 @@ export class Settlements {
   async one(item: Work, changes: JournalChanges, detail: Record<string, unknown>): Promise<boolean> {
     const { store, workerId, clock } = this.options;
     const ok = await store.settle(item.key, item.attempt, workerId, changes, detail, clock.now());
-    this.settled(item, changes, ok);
+    this.settled(item, changes, detail, ok);
     return ok;
   }
 
@@ -102,13 +123,15 @@ export class Settlements {
       records.map(({ item, changes, detail }) => ({ key: item.key, attempt: item.attempt, changes, detail })),
       clock.now(),
     );
-    for (const [index, { item, changes }] of records.entries())
-      this.settled(item, changes, results[index] === true);
+    for (const [index, { item, changes, detail }] of records.entries())
+      this.settled(item, changes, detail, results[index] === true);
   }
 
-  private settled(item: Work, changes: JournalChanges, ok: boolean): void {
+  private settled(item: Work, changes: JournalChanges, detail: Record<string, unknown>, ok: boolean): void {
     if (!ok || !changes.keepLease) item.done = true;
     this.options.onProgress?.();
+    if (ok) item.state = changes.state;
+    if (ok && detail.paused !== true) this.options.pause?.passed();
     if (ok) this.tell(item.claim, changes.state, item.journal.lines.length);
     else
       this.options.logger?.warn(

@@ -9,6 +9,8 @@ export interface Work extends Leased {
   readonly claim: StoredJournal;
   readonly journal: Journal;
   readonly compiled: CompiledJournal;
+  /** The state last recorded for it (the claim's, then each step's). */
+  state: JournalState;
   batchNumber: string | null;
   linesDone: boolean;
 }

@@ -15,9 +15,11 @@ import type {
   ListFilter,
   NewJournal,
   OutboxStore,
+  PauseRecord,
   PostedVoucher,
   SettleEntry,
   StoredJournal,
+  StoredPause,
 } from "./store.js";
 
 export interface EngineCapabilities {
@@ -157,6 +159,21 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         // first run committed unseen, and no other claim's journals (rounds of one worker claim in
         // the same millisecond).
         "ALTER TABLE journals ADD COLUMN claim_id TEXT",
+      ],
+    ],
+    [
+      5,
+      [
+        // A worker's delivery pause (F&O refusing the environment), for `status` in another process.
+        `CREATE TABLE delivery_pauses (
+          worker TEXT PRIMARY KEY,
+          code TEXT NOT NULL,
+          message TEXT NOT NULL,
+          since BIGINT NOT NULL,
+          next_probe_at BIGINT NOT NULL,
+          probes INTEGER NOT NULL,
+          updated_at BIGINT NOT NULL
+        )`,
       ],
     ],
   ];
@@ -629,6 +646,35 @@ export class SqlOutboxStore implements OutboxStore {
       ...(companies ?? []),
     ]);
     return Object.fromEntries(rows.map((record) => [String(record.state), Number(record.n)]));
+  }
+
+  async recordPause(worker: string, pause: PauseRecord | null, now: number): Promise<void> {
+    if (pause === null) {
+      await this.run("DELETE FROM delivery_pauses WHERE worker = $1", [worker]);
+      return;
+    }
+    await this.run(
+      `INSERT INTO delivery_pauses (worker, code, message, since, next_probe_at, probes, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (worker) DO UPDATE SET code = $2, message = $3, since = $4, next_probe_at = $5, probes = $6, updated_at = $7`,
+      [worker, pause.code, pause.message, pause.since, pause.nextProbeAt, pause.probes, now],
+    );
+  }
+
+  async pauses(): Promise<StoredPause[]> {
+    const rows = await this.run(
+      "SELECT worker, code, message, since, next_probe_at, probes, updated_at FROM delivery_pauses ORDER BY since",
+      [],
+    );
+    return rows.map((found) => ({
+      worker: String(found.worker),
+      code: String(found.code),
+      message: String(found.message),
+      since: Number(found.since),
+      nextProbeAt: Number(found.next_probe_at),
+      probes: Number(found.probes),
+      updatedAt: Number(found.updated_at),
+    }));
   }
 
   async cancel(keys: readonly string[], actor: string, now: number): Promise<CancelResult> {

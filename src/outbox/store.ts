@@ -88,6 +88,21 @@ export interface CancelResult {
   }[];
 }
 
+/** A worker's delivery pause: F&O refuses the environment as a whole (src/delivery/pause.ts). */
+export interface PauseRecord {
+  readonly code: string;
+  readonly message: string;
+  readonly since: number;
+  readonly nextProbeAt: number;
+  readonly probes: number;
+}
+
+export interface StoredPause extends PauseRecord {
+  readonly worker: string;
+  /** When the worker last wrote it: a record much older than its next probe was left by a worker gone. */
+  readonly updatedAt: number;
+}
+
 export interface ListFilter {
   readonly state?: JournalState;
   readonly company?: string;
@@ -146,6 +161,10 @@ export interface OutboxStore {
    * the attempt number moved on so a late worker's record is fenced out); audited in the trail.
    */
   cancel(keys: readonly string[], actor: string, now: number): Promise<CancelResult>;
+  /** Records (or, with null, clears) the worker's delivery pause, for `status` in other processes. */
+  recordPause(worker: string, pause: PauseRecord | null, now: number): Promise<void>;
+  /** The pauses workers recorded, oldest first. */
+  pauses(): Promise<StoredPause[]>;
   /** Puts dead journals back to ready; returns how many moved. */
   redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number>;
   close(): Promise<void>;

@@ -611,12 +611,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const worker = workerLiveness();
     if (worker !== undefined)
       lines.push(
-        "# HELP ledger_bridge_worker_up Whether the delivery worker makes progress (1) or is stalled, failing or starting (0).",
+        "# HELP ledger_bridge_worker_up Whether the delivery worker makes progress (1) or is stalled, failing, paused or starting (0).",
         "# TYPE ledger_bridge_worker_up gauge",
         `ledger_bridge_worker_up ${worker.state === "ok" ? 1 : 0}`,
         "# HELP ledger_bridge_worker_progress_age_seconds Seconds since the delivery worker last made progress.",
         "# TYPE ledger_bridge_worker_progress_age_seconds gauge",
         `ledger_bridge_worker_progress_age_seconds ${(worker.lastProgressAgeMs ?? 0) / 1000}`,
+        "# HELP ledger_bridge_delivery_paused Whether delivery is paused because F&O refuses the environment (1) or not (0).",
+        "# TYPE ledger_bridge_delivery_paused gauge",
+        `ledger_bridge_delivery_paused ${worker.paused === undefined ? 0 : 1}`,
       );
     const metrics = options.fno?.();
     if (metrics !== undefined) {

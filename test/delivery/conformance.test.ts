@@ -65,6 +65,10 @@ const FAULTS: ReadonlyArray<{ readonly name: string; readonly rule: Pick<FaultRu
     { name: "hang past the client's timeout", rule: { kind: "hang", remaining: 1 } },
     { name: "reset mid-body", rule: { kind: "reset-mid-body", remaining: 1 } },
     { name: "429 storm", rule: { kind: "429", remaining: 4 } },
+    // The environment refuses us for a while (the app removed from F&O's list, a privilege taken):
+    // delivery pauses, nothing is blamed on the journals, and it resumes by itself.
+    { name: "401 for the environment", rule: { kind: "401", remaining: 6 } },
+    { name: "403 for the environment", rule: { kind: "403", remaining: 2 } },
   ];
 
 const JOURNALS = 3;
@@ -156,6 +160,17 @@ for (const target of TARGETS) {
                     stored?.state,
                     "posted",
                     `${key}: ${stored?.lastErrorCode} ${stored?.lastError}`,
+                  );
+                }
+                if (fault.rule.kind === "401" || fault.rule.kind === "403") {
+                  const trails = await Promise.all(keys.map((key) => test.store.events(key)));
+                  assert.ok(
+                    trails.some((trail) => trail.some((event) => event.detail.paused === true)),
+                    "delivery paused: the refusal is recorded on the journals it struck",
+                  );
+                  assert.ok(
+                    trails.every((trail) => trail.every((event) => event.toState !== "dead")),
+                    "no journal was dead for the environment's refusal",
                   );
                 }
                 assert.deepEqual(

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { reconcileStore } from "../../delivery/reconcile.js";
 import { STATES } from "../../outbox/states.js";
-import type { StoredJournal } from "../../outbox/store.js";
+import type { StoredJournal, StoredPause } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { openRuntime } from "../runtime.js";
 import { printJournalTable } from "./post.js";
@@ -42,12 +42,13 @@ export async function runStatus(
       return EXIT.ok;
     }
     const counts = await runtime.store.countByState();
+    const pauses = await runtime.store.pauses();
     const open: StoredJournal[] = [];
     for (const state of ["dead", "in_doubt", "retry_wait", "ready", "header_created"] as const)
       open.push(...(await runtime.store.list({ state, limit: 50 })));
     if (flags.json) {
       io.stdout.write(
-        `${JSON.stringify({ counts, open: open.map(({ payload: _payload, ...rest }) => rest) })}\n`,
+        `${JSON.stringify({ counts, pauses, open: open.map(({ payload: _payload, ...rest }) => rest) })}\n`,
       );
       return EXIT.ok;
     }
@@ -55,6 +56,7 @@ export async function runStatus(
     io.stdout.write(
       `${style.bold("Journals by state")}: ${STATES.map((state) => `${state} ${counts[state] ?? 0}`).join(", ")}\n`,
     );
+    for (const pause of pauses) io.stdout.write(`${style.red(pauseLine(pause, Date.now()))}\n`);
     if (open.length > 0) {
       io.stdout.write("\n");
       printJournalTable(open, io);
@@ -64,6 +66,20 @@ export async function runStatus(
     await runtime.close();
   }
 }
+
+/** A worker's pause as `status` tells it; one not renewed long after its probe was due is old news. */
+function pauseLine(pause: StoredPause, now: number): string {
+  const at = (ms: number) => new Date(ms).toISOString();
+  const stale = now > pause.nextProbeAt + STALE_PAUSE_MS;
+  return `Delivery PAUSED (worker ${pause.worker}): F&O refuses the environment, ${pause.code}, since ${at(pause.since)}; ${
+    stale
+      ? `last told ${at(pause.updatedAt)} — that worker may be gone`
+      : `next probe ${at(pause.nextProbeAt)}; journals wait where they are and delivery resumes by itself`
+  }. ${pause.message}`;
+}
+
+/** A pause record whose probe is this much overdue was left by a worker that stopped. */
+const STALE_PAUSE_MS = 10 * 60_000;
 
 export async function runRedrive(
   keys: string[],

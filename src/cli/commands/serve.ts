@@ -1,7 +1,11 @@
 import type { MessagePort } from "node:worker_threads";
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
+import { DeliveryAlerts } from "../../alerts/delivery-alerts.js";
+import { Webhooks } from "../../alerts/webhooks.js";
+import { systemClock } from "../../common/time.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
+import type { EngineEvent } from "../../delivery/engine.js";
 import { startThreadedEngine } from "../../delivery/threaded-engine.js";
 import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
@@ -75,6 +79,29 @@ export async function runServe(
       ),
     );
   const delivery = new DeliveryMetrics();
+  const webhooks =
+    config.webhooks === undefined
+      ? undefined
+      : new Webhooks({
+          urls: config.webhooks.urls,
+          secret: config.webhooks.secret,
+          logger: runtime.logger.child({ component: "webhooks" }),
+        });
+  const alerts =
+    webhooks === undefined || config.webhooks === undefined
+      ? undefined
+      : new DeliveryAlerts({
+          store: runtime.store,
+          send: (alert) => webhooks.send(alert),
+          clock: systemClock,
+          inDoubtAfterMs: config.webhooks.inDoubtAfterMs,
+        });
+  const observe = (event: EngineEvent) => {
+    delivery.observe(event);
+    alerts
+      ?.onEvent(event)
+      .catch((error: unknown) => runtime.logger.warn({ err: String(error) }, "alert not prepared"));
+  };
   const app = await buildApp({
     store: runtime.store,
     apiStore,
@@ -105,7 +132,7 @@ export async function runServe(
       ? undefined
       : await startThreadedEngine(
           runtime.config,
-          delivery.observe,
+          observe,
           share === undefined ? undefined : () => share.call(runtime.store),
           runtime.logger.child({ component: "delivery" }),
         );
@@ -118,6 +145,22 @@ export async function runServe(
   await sweep();
   const sweeper = setInterval(sweep, 10 * 60_000);
   sweeper.unref();
+  // Alerts on pauses follow the worker's health reports (each second); journals in doubt are looked
+  // at every half minute.
+  let checks = 0;
+  const watcher =
+    alerts === undefined
+      ? undefined
+      : setInterval(() => {
+          alerts.onHealth(engine?.health());
+          if (checks++ % 30 === 0)
+            alerts
+              .checkInDoubt()
+              .catch((error: unknown) =>
+                runtime.logger.warn({ err: String(error) }, "in-doubt check failed"),
+              );
+        }, 1000);
+  watcher?.unref();
   try {
     const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
     const style = styleFor(io);
@@ -143,8 +186,10 @@ export async function runServe(
     io.stderr.write("stopping: no new requests; finishing the journals in flight…\n");
   } finally {
     clearInterval(sweeper);
+    if (watcher !== undefined) clearInterval(watcher);
     await app.close();
     await engine?.stop();
+    await webhooks?.close();
     if (ownDatabase) await apiDatabase.close();
     await runtime.close();
   }

@@ -35,6 +35,8 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
 ];
 
 const FAULT_KINDS = new Set([
+  "401",
+  "403",
   "429",
   "5xx-before-commit",
   "5xx-after-commit",

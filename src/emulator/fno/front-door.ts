@@ -120,6 +120,10 @@ export class FnoFrontDoor {
     if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
     if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
     if (fault?.kind === "429") return FnoErrors.throttled(this.config.retryAfterSeconds);
+    // The environment refusing as a whole: the answer F&O gives when the app is not in its Entra
+    // applications list (401), or when the user's roles lack the privilege (403).
+    if (fault?.kind === "401") return FnoErrors.authenticationFailed();
+    if (fault?.kind === "403") return FnoErrors.forbidden("use this entity or service");
 
     if (fault?.kind === "hang" && fault.commit === false) return { action: "hang" };
     const tx = new Transaction();

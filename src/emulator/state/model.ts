@@ -74,6 +74,8 @@ export interface SecurityRole {
 }
 
 export type FaultKind =
+  | "401"
+  | "403"
   | "429"
   | "5xx-before-commit"
   | "5xx-after-commit"
