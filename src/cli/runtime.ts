@@ -98,10 +98,17 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const { config: effective, configured, emulator } = await resolveEnvironment(io);
   const logger = cliLogger(io);
-  const store =
-    options.threadedStore && !isPostgresUrl(effective.store)
-      ? await openThreadedStore(effective.store)
-      : await openStore(effective.store);
+  let store: OutboxStore;
+  try {
+    store =
+      options.threadedStore && !isPostgresUrl(effective.store)
+        ? await openThreadedStore(effective.store)
+        : await openStore(effective.store);
+  } catch (error) {
+    // A store that cannot be used (damaged, unreachable) must not leave the emulator running.
+    await emulator?.close();
+    throw error;
+  }
   const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
   const client = connect(effective, environment, {
     logger: logger.child({ component: "d365" }),

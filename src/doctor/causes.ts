@@ -114,6 +114,14 @@ export const CAUSES = {
     summary: "The configured journal target does not exist in this environment's OData service.",
     fix: "On F&O, GeneralJournalAccountEntries holds posted entries (read-only) and GeneralJournalAccountEntry is no standard entity: use the ledger-journal target (LedgerJournalHeaders + LedgerJournalLines).",
   },
+  STORE_CORRUPT: {
+    summary: "The SQLite outbox file is damaged: pages of it are not what SQLite wrote (OUTBOX_CORRUPT).",
+    fix: "Stop every ledger-bridge using it, keep the damaged file aside, restore the latest backup of the store, then run `ledger-bridge reconcile` (docs/reliability.md#a-damaged-sqlite-store).",
+  },
+  STORE_UNREACHABLE: {
+    summary: "The PostgreSQL outbox does not answer, or its journals cannot be read.",
+    fix: "Check LEDGER_BRIDGE_STORE and that the database is up and reachable from this machine.",
+  },
   TARGET_NOT_EXACTLY_ONCE: {
     summary:
       "The configured target cannot be delivered to exactly once: a mapped field does not exist, or the entity has no text field that can carry ledger-bridge's marker.",

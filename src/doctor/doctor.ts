@@ -16,6 +16,7 @@ import { D365Error } from "../d365/errors.js";
 import { and, eq } from "../d365/query.js";
 import { createTarget } from "../d365/targets/index.js";
 import { HttpsTransport, TransportFailure } from "../d365/transport.js";
+import { checkStore } from "../outbox/check.js";
 import { type CauseCode, causeOf } from "./causes.js";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
@@ -437,6 +438,22 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
       "THROTTLED",
     );
   } else checks.record("throttling", "Throttling", "pass", { responses429: 0 });
+
+  // 11. The outbox store: reachable, and (SQLite) every page sound and SQLite's quick_check.
+  const store = await checkStore(config.store);
+  checks.record(
+    "store",
+    "Outbox store",
+    store.ok ? "pass" : "fail",
+    Object.fromEntries([
+      ["engine", store.engine],
+      ...store.checks.map((check) => [
+        check.name.replace(/ (\w)/g, (_, letter: string) => letter.toUpperCase()),
+        `${check.detail} (${check.ms} ms)`,
+      ]),
+    ]),
+    store.ok ? undefined : store.engine === "sqlite" ? "STORE_CORRUPT" : "STORE_UNREACHABLE",
+  );
 
   return { ok: checks.results.every((result) => result.status !== "fail"), checks: checks.results };
 }

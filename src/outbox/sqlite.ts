@@ -6,11 +6,12 @@
  * own locking.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { EngineCapabilities, SqlDatabase } from "./sql.js";
+import { corruptError, describePages, quickCheck, scanPages } from "./sqlite-integrity.js";
 
 const CAPABILITIES: EngineCapabilities = {
   name: "sqlite",
@@ -66,6 +67,22 @@ export function inBackground<T>(work: () => T): T {
   return background.run(true, work);
 }
 
+/**
+ * The page scan read the file outside SQLite, so a page a checkpoint was writing at that moment may
+ * look damaged: SQLite's own quick_check, through its consistent view, decides.
+ */
+function confirmDamage(db: Database.Database, path: string, suspect: readonly string[]): void {
+  let found: string[];
+  try {
+    found = quickCheck(db);
+  } catch (error) {
+    found = [(error as Error).message];
+  }
+  if (found.length === 0) return;
+  db.close();
+  throw corruptError(path, [...suspect, ...found], "pages checked at open, confirmed by quick_check");
+}
+
 export class SqliteDatabase implements SqlDatabase {
   readonly capabilities = CAPABILITIES;
   private readonly db: Database.Database;
@@ -79,12 +96,15 @@ export class SqliteDatabase implements SqlDatabase {
     this.queue = shared;
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+      const suspect = path !== ":memory:" && existsSync(path) ? describePages(scanPages(path)) : [];
       this.db = new Database(path);
+      if (suspect.length > 0) confirmDamage(this.db, path, suspect);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
       this.db.pragma("busy_timeout = 10000");
       this.db.pragma("foreign_keys = ON");
     } catch (error) {
+      if (error instanceof BridgeError) throw error;
       throw new BridgeError(
         "OUTBOX_UNAVAILABLE",
         `The SQLite store ${path} cannot be opened: ${(error as Error).message}.`,

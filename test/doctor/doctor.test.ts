@@ -117,6 +117,7 @@ describe("ledger-bridge doctor: a healthy environment", () => {
         ["write", "pass"],
         ["master-data", "pass"],
         ["throttling", "pass"],
+        ["store", "pass"],
       ],
     );
     assert.equal(report.checks[3]?.evidence.aud, emulator.d365Url);

@@ -1,7 +1,13 @@
-/** `status`, `redrive` and `reconcile`: looking at the outbox, putting dead journals back, checking F&O. */
+/**
+ * `status`, `redrive`, `cancel`, `reconcile` and `store check`: looking at the outbox, putting dead
+ * journals back, checking it against F&O and for damage.
+ */
 import type { Command } from "commander";
+import { loadConfig } from "../../config/index.js";
 import { UsageError } from "../../core/errors/bridge-error.js";
+import { codeSpec } from "../../core/errors/codes.js";
 import { reconcileStore } from "../../delivery/reconcile.js";
+import { checkStore } from "../../outbox/check.js";
 import { STATES } from "../../outbox/states.js";
 import type { StoredJournal, StoredPause } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
@@ -155,6 +161,25 @@ export async function runReconcile(flags: { json?: boolean }, io: CliIo): Promis
   }
 }
 
+/** `store check`: the full integrity check (the store is not opened for use: a damaged one is reported, not refused). */
+export async function runStoreCheck(flags: { json?: boolean }, io: CliIo): Promise<number> {
+  const config = loadConfig(io.env);
+  const report = await checkStore(config.store);
+  if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+  else {
+    const style = styleFor(io);
+    const where = config.store.replace(/\/\/[^@/]*@/, "//***@");
+    io.stdout.write(`${style.bold("Store")} ${where} (${report.engine})\n`);
+    for (const check of report.checks)
+      io.stdout.write(
+        `  ${check.ok ? style.green("PASS") : style.red("FAIL")} ${check.name} (${check.ms} ms): ${check.detail}\n`,
+      );
+    const code = report.engine === "sqlite" ? "OUTBOX_CORRUPT" : "OUTBOX_UNAVAILABLE";
+    if (!report.ok) io.stdout.write(`${code}: ${codeSpec(code).fix}\n`);
+  }
+  return report.ok ? EXIT.ok : EXIT.failed;
+}
+
 export function registerOutboxCommands(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("status")
@@ -181,6 +206,13 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     .argument("<keys...>", "journal keys")
     .option("--json", "print one JSON document")
     .action(async (keys: string[], flags: { json?: boolean }) => done(await runCancel(keys, flags, io)));
+  program
+    .command("store")
+    .description("the outbox store itself")
+    .command("check")
+    .description("check the store for damage: every page and SQLite's quick_check (exit 1 when damaged)")
+    .option("--json", "print one JSON document")
+    .action(async (flags: { json?: boolean }) => done(await runStoreCheck(flags, io)));
   program
     .command("reconcile")
     .description("compare the outbox with F&O by marker, amounts and vouchers (exit 1 on any mismatch)")

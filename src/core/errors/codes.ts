@@ -420,6 +420,10 @@ export const ERROR_CODES = {
     severity: "error",
     retryable: "yes",
   },
+  OUTBOX_CORRUPT: fail(
+    "The SQLite outbox file is damaged: some of its pages are not what SQLite wrote.",
+    "Stop every ledger-bridge using it, keep the damaged file aside, restore the latest backup of the store, then run `ledger-bridge reconcile` to compare it with F&O (journals delivered after the backup are found by their markers); see docs/reliability.md.",
+  ),
   OUTBOX_NOT_DURABLE: fail(
     "The SQLite store is not in WAL mode with synchronous=FULL.",
     "Use a local disk (not a network share) for the SQLite file; ledger-bridge sets both at start-up.",
