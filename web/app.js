@@ -97,6 +97,7 @@ async function signIn(key) {
   $("who").textContent = `Signed in as ${ui.me.actor} (${ui.me.scopes.join(", ")}; ${companies})`;
   $("submit").hidden = !has("submit");
   $("doctor").hidden = !has("admin");
+  $("bulk-redrive").hidden = !has("admin");
   if (has("admin")) void loadDoctor(true);
   await refresh();
   schedule();
@@ -361,6 +362,7 @@ async function loadDetail() {
     );
     $("detail-error").hidden = true;
     $("redrive").hidden = true;
+    $("cancel").hidden = true;
     $("trail").querySelector("tbody").replaceChildren();
     return;
   }
@@ -403,7 +405,8 @@ async function loadDetail() {
       ].filter(Boolean),
     );
   }
-  $("redrive").hidden = !(journal.state === "dead" && has("admin"));
+  $("redrive").hidden = !(journal.actions.includes("redrive") && has("admin"));
+  $("cancel").hidden = !(journal.actions.includes("cancel") && has("admin"));
   $("trail")
     .querySelector("tbody")
     .replaceChildren(
@@ -453,6 +456,77 @@ $("redrive").addEventListener("click", async () => {
       `Redrive refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
   } finally {
     button.disabled = false;
+  }
+});
+
+$("cancel").addEventListener("click", async () => {
+  const button = $("cancel");
+  if (!window.confirm(`Cancel journal ${ui.open}? It will not be delivered; this cannot be undone.`)) return;
+  button.disabled = true;
+  try {
+    await api(`/v1/journals/${encodeURIComponent(ui.open)}/cancel`, { method: "POST" });
+    $("redrive-result").textContent = "Cancelled: it will not be delivered.";
+    await refresh();
+  } catch (error) {
+    $("redrive-result").textContent =
+      `Cancel refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// --- redrive many -------------------------------------------------------------------------------------
+
+/** The bulk redrive's selection from its form; the count comes first, then the button that runs it. */
+function bulkSelection() {
+  const selection = { state: $("bulk-state").value };
+  const errorCode = $("bulk-error").value.trim();
+  const company = $("bulk-company").value.trim();
+  if (errorCode !== "") selection.errorCode = errorCode;
+  if (company !== "") selection.company = company;
+  return selection;
+}
+
+async function bulkRedrive(dryRun) {
+  const selection = bulkSelection();
+  return api("/v1/journals/redrive", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...selection, dryRun }),
+  });
+}
+
+$("bulk-redrive").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const run = $("bulk-run");
+  run.hidden = true;
+  try {
+    const { matched } = await bulkRedrive(true);
+    $("bulk-result").textContent = `${matched} journal${matched === 1 ? "" : "s"} match.`;
+    run.textContent = `Redrive ${matched}`;
+    run.hidden = matched === 0;
+  } catch (error) {
+    $("bulk-result").textContent = `Refused: ${error.message}`;
+  }
+});
+for (const id of ["bulk-state", "bulk-error", "bulk-company"])
+  $(id).addEventListener("input", () => {
+    $("bulk-run").hidden = true;
+    $("bulk-result").textContent = "";
+  });
+
+$("bulk-run").addEventListener("click", async () => {
+  const run = $("bulk-run");
+  run.disabled = true;
+  try {
+    const { redriven } = await bulkRedrive(false);
+    $("bulk-result").textContent = `${redriven} journal${redriven === 1 ? "" : "s"} redriven.`;
+    run.hidden = true;
+    await refresh();
+  } catch (error) {
+    $("bulk-result").textContent = `Refused: ${error.message}`;
+  } finally {
+    run.disabled = false;
   }
 });
 

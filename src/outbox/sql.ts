@@ -6,12 +6,13 @@
 import { randomUUID } from "node:crypto";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { JournalState } from "./states.js";
-import { CANCELLABLE, CLAIMABLE, canMove } from "./states.js";
+import { CLAIMABLE, canMove, isCancellable, REDRIVABLE } from "./states.js";
 import type {
   CancelResult,
   EnqueueResult,
   JournalChanges,
   JournalEvent,
+  JournalSelection,
   ListFilter,
   NewJournal,
   OutboxStore,
@@ -177,6 +178,39 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
       ],
     ],
   ];
+}
+
+/** The WHERE conditions of a selection (and its parameters), shared by list, count and redrive. */
+function selectionWhere(selection: JournalSelection): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    where.push(clause.replace("?", `$${params.length}`));
+  };
+  if (selection.state !== undefined) add("state = ?", selection.state);
+  if (selection.company !== undefined) add("company = ?", selection.company);
+  if (selection.source !== undefined) add("source = ?", selection.source);
+  if (selection.errorCode !== undefined) add("last_error_code = ?", selection.errorCode);
+  if (selection.updatedSince !== undefined) add("updated_at >= ?", selection.updatedSince);
+  if (selection.updatedBefore !== undefined) add("updated_at < ?", selection.updatedBefore);
+  return { where, params };
+}
+
+function whereClause(where: readonly string[]): string {
+  return where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+}
+
+/** A selection as the trail records it (times as ISO text). */
+function describeSelection(selection: JournalSelection): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(selection)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [
+        name,
+        typeof value === "number" ? new Date(value).toISOString() : String(value),
+      ]),
+  );
 }
 
 /** The claimable states as SQL, written the same in the claim and in the index that serves it. */
@@ -601,24 +635,23 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   async list(filter: ListFilter): Promise<StoredJournal[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      params.push(value);
-      where.push(clause.replace("?", `$${params.length}`));
-    };
-    if (filter.state !== undefined) add("state = ?", filter.state);
-    if (filter.company !== undefined) add("company = ?", filter.company);
-    if (filter.source !== undefined) add("source = ?", filter.source);
-    if (filter.updatedSince !== undefined) add("updated_at >= ?", filter.updatedSince);
-    if (filter.updatedBefore !== undefined) add("updated_at < ?", filter.updatedBefore);
-    if (filter.after !== undefined) add("key > ?", filter.after);
+    const { where, params } = selectionWhere(filter);
+    if (filter.after !== undefined) {
+      params.push(filter.after);
+      where.push(`key > $${params.length}`);
+    }
     params.push(filter.limit ?? 1000);
     const rows = await this.run(
-      `SELECT ${COLUMNS} FROM journals ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ORDER BY key LIMIT $${params.length}`,
+      `SELECT ${COLUMNS} FROM journals ${whereClause(where)} ORDER BY key LIMIT $${params.length}`,
       params,
     );
     return rows.map(row);
+  }
+
+  async count(selection: JournalSelection): Promise<number> {
+    const { where, params } = selectionWhere(selection);
+    const [found] = await this.run(`SELECT COUNT(*) AS n FROM journals ${whereClause(where)}`, params);
+    return Number(found?.n ?? 0);
   }
 
   async events(key: string): Promise<JournalEvent[]> {
@@ -691,9 +724,7 @@ export class SqlOutboxStore implements OutboxStore {
           continue;
         }
         const state = String(current.state) as JournalState;
-        const delivered =
-          !CANCELLABLE.includes(state) || (state === "lines_created" && Number(current.post) === 0);
-        if (delivered) {
+        if (!isCancellable(state, Number(current.post) !== 0)) {
           refused.push({ key, reason: "delivered", state });
           continue;
         }
@@ -725,14 +756,15 @@ export class SqlOutboxStore implements OutboxStore {
     });
   }
 
-  async redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number> {
+  async redrive(
+    selection: readonly string[] | JournalSelection,
+    actor: string,
+    now: number,
+  ): Promise<number> {
+    if (!Array.isArray(selection)) return this.redriveSelected(selection as JournalSelection, actor, now);
     return this.db.transaction(async () => {
-      const targets =
-        keys === "all-dead"
-          ? (await this.list({ state: "dead", limit: 1_000_000 })).map((journal) => journal.key)
-          : keys;
       let moved = 0;
-      for (const key of targets) {
+      for (const key of selection as readonly string[]) {
         const updated = await this.run(
           "UPDATE journals SET state = 'ready', available_at = $1, last_error_code = NULL, last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE key = $2 AND state = 'dead' RETURNING attempt",
           [now, key],
@@ -754,6 +786,48 @@ export class SqlOutboxStore implements OutboxStore {
         );
       }
       return moved;
+    });
+  }
+
+  /**
+   * Every journal of the selection in one statement: dead ones back to ready (their error cleared),
+   * ones waiting to retry or in doubt due now (in doubt stays in doubt: it is reconciled first). A
+   * journal a worker holds is left alone.
+   */
+  private redriveSelected(selection: JournalSelection, actor: string, now: number): Promise<number> {
+    const state = selection.state ?? "dead";
+    if (!REDRIVABLE.includes(state))
+      throw new BridgeError(
+        "USAGE",
+        `Journals ${state} cannot be redriven; redrive takes ${REDRIVABLE.join(", ")}.`,
+      );
+    const { where, params } = selectionWhere({ ...selection, state });
+    params.push(now);
+    const at = `$${params.length}`;
+    where.push(`(lease_until IS NULL OR lease_until < ${at})`);
+    const set =
+      state === "dead"
+        ? `state = 'ready', available_at = ${at}, last_error_code = NULL, last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = ${at}`
+        : `available_at = ${at}, updated_at = ${at}`;
+    return this.db.transaction(async () => {
+      const updated = await this.run(
+        `UPDATE journals SET ${set} ${whereClause(where)} RETURNING key, attempt`,
+        params,
+      );
+      const to: JournalState = state === "dead" ? "ready" : state;
+      for (let from = 0; from < updated.length; from += 1000)
+        await this.record(
+          updated.slice(from, from + 1000).map((found) => ({
+            key: String(found.key),
+            attempt: Number(found.attempt),
+            worker: actor,
+            from: state,
+            to,
+            detail: { redrive: true, by: actor, selection: describeSelection(selection) },
+          })),
+          now,
+        );
+      return updated.length;
     });
   }
 

@@ -70,6 +70,14 @@ export const CANCELLABLE: readonly JournalState[] = [
   "dead",
 ];
 
+/** Whether a person may cancel a journal in this state (not while a worker holds it: the store checks). */
+export function isCancellable(state: JournalState, post: boolean): boolean {
+  return CANCELLABLE.includes(state) && !isDelivered(state, post);
+}
+
+/** States a bulk redrive takes: dead (back to ready), and waiting or in doubt (due now). */
+export const REDRIVABLE: readonly JournalState[] = ["dead", "retry_wait", "in_doubt"];
+
 export function canMove(from: JournalState, to: JournalState): boolean {
   return from === to || MOVES[from].includes(to);
 }

@@ -103,14 +103,20 @@ export interface StoredPause extends PauseRecord {
   readonly updatedAt: number;
 }
 
-export interface ListFilter {
+/** Journals picked by what they are: for listing, counting and bulk redrive. */
+export interface JournalSelection {
   readonly state?: JournalState;
   readonly company?: string;
   readonly source?: string;
+  /** The code of the journal's last error (e.g. D365_BUSINESS_RULE). */
+  readonly errorCode?: string;
   /** Last changed at or after this time (ms since the epoch). */
   readonly updatedSince?: number;
   /** Last changed before this time (ms since the epoch). */
   readonly updatedBefore?: number;
+}
+
+export interface ListFilter extends JournalSelection {
   /** Keys after this one (cursor pagination, by key). */
   readonly after?: string;
   readonly limit?: number;
@@ -165,7 +171,13 @@ export interface OutboxStore {
   recordPause(worker: string, pause: PauseRecord | null, now: number): Promise<void>;
   /** The pauses workers recorded, oldest first. */
   pauses(): Promise<StoredPause[]>;
-  /** Puts dead journals back to ready; returns how many moved. */
-  redrive(keys: readonly string[] | "all-dead", actor: string, now: number): Promise<number>;
+  /** How many journals the selection holds (shown before a bulk redrive). */
+  count(selection: JournalSelection): Promise<number>;
+  /**
+   * Named dead journals back to ready; or every journal of a selection (state dead by default):
+   * dead ones back to ready, ones waiting to retry or in doubt due now. Audited in the trail; returns
+   * how many moved.
+   */
+  redrive(selection: readonly string[] | JournalSelection, actor: string, now: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -19,8 +19,8 @@ import { preflightEvents } from "../delivery/preflight.js";
 import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
 import { readJournalText } from "../ingest/source.js";
-import { STATES } from "../outbox/states.js";
-import type { OutboxStore, StoredJournal } from "../outbox/store.js";
+import { isCancellable, type JournalState, REDRIVABLE, STATES } from "../outbox/states.js";
+import type { JournalSelection, OutboxStore, StoredJournal } from "../outbox/store.js";
 import { API_ERRORS, type ApiErrorCode, ApiProblem, errorBody } from "./api-errors.js";
 import type { ApiKey, ApiStore, Scope } from "./api-store.js";
 import { registerDashboard } from "./dashboard.js";
@@ -139,6 +139,11 @@ function view(journal: StoredJournal) {
     journalBatchNumber: journal.journalBatchNumber,
     vouchers: journal.vouchers,
     error: journal.lastErrorCode === null ? null : explained(journal.lastErrorCode, journal.lastError),
+    // What an admin may do with it now (the dashboard shows these buttons; the routes check again).
+    actions: [
+      ...(journal.state === "dead" ? ["redrive"] : []),
+      ...(isCancellable(journal.state, journal.post) ? ["cancel"] : []),
+    ],
     createdAt: new Date(journal.createdAt).toISOString(),
     updatedAt: new Date(journal.updatedAt).toISOString(),
   };
@@ -158,6 +163,37 @@ function explained(code: string, message: string | null) {
           help: troubleshootingSection(known) ?? null,
         }),
   };
+}
+
+/** The bulk redrive's body: a JSON object (the raw bytes, as every JSON body here arrives). */
+function selectionBody(raw: unknown): Record<string, unknown> {
+  const text = Buffer.isBuffer(raw) ? raw.toString("utf8") : "";
+  if (text.trim() === "")
+    throw new ApiProblem(
+      "BODY_EMPTY",
+      'Send the selection as a JSON object, {"dryRun": true} first to count it.',
+    );
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiProblem("BAD_REQUEST", "The body is not JSON.");
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw new ApiProblem("BAD_REQUEST", "The body must be a JSON object: the selection.");
+  const dryRun = (body as Record<string, unknown>).dryRun;
+  if (dryRun !== undefined && typeof dryRun !== "boolean")
+    throw new ApiProblem("BAD_REQUEST", "dryRun must be true or false.");
+  return body as Record<string, unknown>;
+}
+
+/** A time of a filter (ISO 8601), or BAD_FILTER. */
+function isoTime(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at))
+    throw new ApiProblem("BAD_FILTER", `${name} must be an ISO 8601 time, e.g. 2026-11-30T00:00:00Z.`);
+  return at;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -473,16 +509,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       throw new ApiProblem("BAD_FILTER", `state must be one of ${STATES.join(", ")}.`);
     }
     const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
-    const time = (name: "since" | "before") => {
-      const value = query[name];
-      if (value === undefined) return undefined;
-      const at = Date.parse(value);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at))
-        throw new ApiProblem("BAD_FILTER", `${name} must be an ISO 8601 time, e.g. 2026-11-30T00:00:00Z.`);
-      return at;
-    };
-    const since = time("since");
-    const before = time("before");
+    const since = isoTime("since", query.since);
+    const before = isoTime("before", query.before);
     if (query.company !== undefined && !mayTouch(key, query.company))
       throw new ApiProblem("COMPANY_FORBIDDEN", `This key may not read company ${query.company}.`);
     const journals: StoredJournal[] = [];
@@ -537,6 +565,49 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await options.store.redrive([journal.key], actor, now());
     await options.apiStore.audit(actor, "redrive", journal.key, { from: journal.lastErrorCode }, now());
     return reply.status(202).send({ key: journal.key, state: "ready" });
+  });
+
+  // Bulk redrive: the selection's count first (dryRun), then the redrive; both audited as asked.
+  app.post("/v1/journals/redrive", { preHandler: authenticate("admin") }, async (request) => {
+    const caller = request.caller as Caller;
+    const body = selectionBody(request.body);
+    const field = (name: string) => {
+      const value = body[name];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== "string") throw new ApiProblem("BAD_FILTER", `${name} must be a string.`);
+      return value;
+    };
+    const state = (field("state") ?? "dead") as JournalState;
+    if (!REDRIVABLE.includes(state))
+      throw new ApiProblem("BAD_FILTER", `state must be one of ${REDRIVABLE.join(", ")} for a redrive.`);
+    const company = field("company")?.toLowerCase();
+    if (company === undefined ? caller.companies !== null : !mayTouch(caller, company))
+      throw new ApiProblem(
+        "COMPANY_FORBIDDEN",
+        company === undefined
+          ? "This key is limited to some companies: name one of them in company."
+          : `This key may not touch company ${company}.`,
+      );
+    const errorCode = field("errorCode");
+    const since = isoTime("since", field("since"));
+    const before = isoTime("before", field("before"));
+    const selection: JournalSelection = {
+      state,
+      ...(company === undefined ? {} : { company }),
+      ...(errorCode === undefined ? {} : { errorCode }),
+      ...(since === undefined ? {} : { updatedSince: since }),
+      ...(before === undefined ? {} : { updatedBefore: before }),
+    };
+    if (body.dryRun === true) return { dryRun: true, matched: await options.store.count(selection) };
+    const redriven = await options.store.redrive(selection, caller.actor, now());
+    await options.apiStore.audit(
+      caller.actor,
+      "redrive-selection",
+      null,
+      { state, company: company ?? null, errorCode: errorCode ?? null, redriven },
+      now(),
+    );
+    return { dryRun: false, redriven };
   });
 
   app.post("/v1/journals/:key/cancel", { preHandler: authenticate("admin") }, async (request) => {

@@ -166,6 +166,37 @@ export const OPENAPI = {
         },
       },
     },
+    "/v1/journals/redrive": {
+      post: {
+        summary:
+          "Redrive every journal of a selection (scope admin; audited): dead ones back to ready, retry_wait and in_doubt ones due now. With dryRun, only how many match.",
+        requestBody: {
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                properties: {
+                  state: { type: "string", enum: ["dead", "retry_wait", "in_doubt"], default: "dead" },
+                  errorCode: {
+                    type: "string",
+                    description: "The last error's code, e.g. D365_BUSINESS_RULE.",
+                  },
+                  company: { type: "string", description: "Required for a key limited to companies." },
+                  since: { type: "string", format: "date-time", description: "Last changed at or after." },
+                  before: { type: "string", format: "date-time", description: "Last changed before." },
+                  dryRun: { type: "boolean", description: "Count only: { dryRun: true, matched }." },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          "200": { description: "{ dryRun, matched } or { dryRun, redriven }." },
+          "400": problem("A state that cannot be redriven, or a time that is not ISO 8601."),
+          "403": problem("A company outside the key's."),
+        },
+      },
+    },
     "/v1/journals/{key}/redrive": {
       post: {
         summary: "Put a dead journal back (scope admin; audited).",

@@ -216,6 +216,53 @@ describe("the dashboard in chromium", async () => {
     await page.close();
   });
 
+  it("cancels one journal, then redrives many by state and error code, the count shown first", async () => {
+    const page = await open();
+    await signIn(page, admin);
+    page.on("dialog", (dialog) => void dialog.accept());
+    const late = [
+      "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+      ...["late-1", "late-2", "late-3"].flatMap((key) => [
+        `${key},usmf,LateJrn,V1,2026-11-30,601100,5.00,,USD`,
+        `${key},usmf,LateJrn,V1,2026-11-30,110110,,5.00,USD`,
+      ]),
+    ].join("\n");
+    const file = join(env.LEDGER_BRIDGE_HOME, "late.csv");
+    writeFileSync(file, `${late}\n`);
+    const posted = Number(await count(page, "posted"));
+    await page.getByLabel("Journal file (CSV, TSV, JSON, NDJSON)").setInputFiles(file);
+    await page.getByRole("button", { name: "Submit" }).click();
+    await until("the three are dead (no such journal name)", async () => (await count(page, "dead")) === "3");
+
+    await page.getByLabel("Open a journal by key").fill("late-3");
+    await page.keyboard.press("Enter");
+    const detail = page.locator("#detail");
+    await detail.getByRole("button", { name: "Cancel this journal" }).click();
+    await detail.getByText("Cancelled: it will not be delivered.").waitFor();
+    await until("late-3 is cancelled", async () => (await count(page, "cancelled")) === "1");
+    assert.equal(await detail.getByRole("button", { name: "Cancel this journal" }).isHidden(), true);
+
+    await serving.emulator?.admin.call("POST", "tables/JournalNames", [
+      { dataAreaId: "usmf", Name: "LateJrn", Description: "Late", JournalType: "Daily" },
+    ]);
+    const bulk = page.locator("#bulk-redrive");
+    await bulk.getByLabel("State").selectOption("dead");
+    await bulk.getByLabel("Error code").fill("D365_BUSINESS_RULE");
+    await bulk.getByRole("button", { name: "Count" }).click();
+    await until("the count is shown", async () =>
+      /match|Refused/.test((await bulk.locator("#bulk-result").textContent()) ?? ""),
+    );
+    assert.equal(await bulk.locator("#bulk-result").textContent(), "2 journals match.");
+    await bulk.getByRole("button", { name: "Redrive 2" }).click();
+    await bulk.getByText("2 journals redriven.").waitFor();
+    await until(
+      "both are posted, the cancelled one not",
+      async () =>
+        Number(await count(page, "posted")) === posted + 2 && (await count(page, "cancelled")) === "1",
+    );
+    await page.close();
+  });
+
   it("can be used from the keyboard: skip link, labelled controls, Enter to open a journal", async () => {
     const page = await open();
     assert.equal(await page.evaluate(() => document.activeElement?.id), "api-key", "the key field has focus");

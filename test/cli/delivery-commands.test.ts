@@ -114,6 +114,33 @@ describe("npm start and the delivery commands, on embedded defaults (SQLite + th
     assert.match(redrive.stdout, /1 dead journal put back for delivery/);
     assert.match(redrive.stdout, /closed-1 .* dead/);
     assert.equal((await cli(["redrive"], { env })).code, 2);
+    // By selection: the count first, nothing moved; with --yes it runs.
+    const count = await cli(
+      ["redrive", "--state", "dead", "--error-code", "D365_BUSINESS_RULE", "--company", "USMF"],
+      {
+        env,
+      },
+    );
+    assert.equal(count.code, 0);
+    assert.match(count.stdout, /^1 dead journal match\. Run again with --yes to redrive it\.$/m);
+    assert.equal(
+      JSON.parse((await cli(["status", "closed-1", "--json"], { env })).stdout).journal.state,
+      "dead",
+    );
+    const none = await cli(["redrive", "--error-code", "D365_THROTTLED"], { env });
+    assert.match(none.stdout, /^0 dead journals match/m);
+    const run = await cli(["redrive", "--all-dead", "--yes", "--no-deliver"], { env });
+    assert.match(run.stdout, /1 dead journal put back for delivery/);
+    assert.equal(
+      JSON.parse((await cli(["status", "closed-1", "--json"], { env })).stdout).journal.state,
+      "ready",
+    );
+    assert.equal(
+      (await cli(["redrive", "--state", "posted"], { env })).code,
+      2,
+      "posted journals are never redriven",
+    );
+    assert.equal((await cli(["redrive", "closed-1", "--all-dead"], { env })).code, 2);
   });
 
   it("reconcile finds a journal in F&O that the store does not know, and exits 1", async () => {

@@ -308,7 +308,7 @@ for (const engine of ENGINES) {
         T0 + 600_001,
       );
       assert.equal((await store.get("d1"))?.lastErrorCode, "D365_BUSINESS_RULE");
-      assert.equal(await store.redrive("all-dead", "admin:alice", T0 + 700_000), 1);
+      assert.equal(await store.redrive({}, "admin:alice", T0 + 700_000), 1);
       const redriven = await store.get("d1");
       assert.equal(redriven?.state, "ready");
       assert.equal(redriven?.lastErrorCode, null);

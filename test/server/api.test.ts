@@ -382,6 +382,70 @@ describe("HTTP API: reading, redrive, health, metrics", () => {
     assert.equal(again.json().error.code, "NOT_CANCELLABLE");
   });
 
+  it("redrives a selection: the count first (dryRun), then dead ones of that error code and company only, audited", async () => {
+    const t = Date.now();
+    const dead = async (key: string, company: string, code: string) => {
+      await store.enqueue(
+        {
+          key,
+          company,
+          journalName: "GenJrn",
+          source: "bulk",
+          contentHash: `h-${key}`,
+          payload: "{}",
+          lineCount: 2,
+          post: true,
+          marker: `lb:${key}`,
+        },
+        t,
+      );
+      const claimed = await store.claim("w-bulk", 50, 1000, t + 1);
+      for (const journal of claimed.filter((each) => each.key.startsWith("bulk-")))
+        await store.settle(
+          journal.key,
+          journal.attempt,
+          "w-bulk",
+          { state: "dead", lastErrorCode: code, lastError: "x" },
+          {},
+          t + 2,
+        );
+    };
+    await dead("bulk-1", "usmf", "D365_BUSINESS_RULE");
+    await dead("bulk-2", "usmf", "D365_BUSINESS_RULE");
+    await dead("bulk-3", "usrt", "D365_BUSINESS_RULE");
+    await dead("bulk-4", "usmf", "DELIVERY_LINES_MISMATCH");
+    const url = "/v1/journals/redrive";
+    const post = (body: unknown, key = keys.admin) =>
+      app.inject({
+        method: "POST",
+        url,
+        headers: { ...bearer(key), "content-type": "application/json" },
+        payload: JSON.stringify(body),
+      });
+    const selection = { state: "dead", errorCode: "D365_BUSINESS_RULE", company: "USMF" };
+    const counted = await post({ ...selection, dryRun: true });
+    assert.equal(counted.statusCode, 200, counted.body);
+    assert.deepEqual(counted.json(), { dryRun: true, matched: 2 });
+    assert.equal((await store.get("bulk-1"))?.state, "dead", "a dry run moves nothing");
+    assert.equal((await post({ ...selection, dryRun: true }, keys.submit)).statusCode, 403, "admin only");
+    const empty = await app.inject({ method: "POST", url, headers: bearer(keys.admin) });
+    assert.equal(empty.json().error.code, "BODY_EMPTY", "no body is no selection, never everything");
+    assert.equal((await post({ state: "posted" })).json().error.code, "BAD_FILTER");
+    const done = await post(selection);
+    assert.deepEqual(done.json(), { dryRun: false, redriven: 2 });
+    assert.deepEqual(
+      await Promise.all(
+        ["bulk-1", "bulk-2", "bulk-3", "bulk-4"].map(async (key) => (await store.get(key))?.state),
+      ),
+      ["ready", "ready", "dead", "dead"],
+    );
+    assert.equal((await store.events("bulk-1")).at(-1)?.detail.redrive, true);
+    assert.equal(
+      (await apiStore.auditLog(5)).find((entry) => entry.action === "redrive-selection")?.detail.redriven,
+      2,
+    );
+  });
+
   it("refuses /metrics to a key limited to some companies: the counts are the whole store's", async () => {
     const limited = await app.inject({ method: "GET", url: "/metrics", headers: bearer(keys.readUsrt) });
     assert.equal(limited.statusCode, 403);

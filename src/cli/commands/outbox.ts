@@ -8,8 +8,8 @@ import { UsageError } from "../../core/errors/bridge-error.js";
 import { codeSpec } from "../../core/errors/codes.js";
 import { reconcileStore } from "../../delivery/reconcile.js";
 import { checkStore } from "../../outbox/check.js";
-import { STATES } from "../../outbox/states.js";
-import type { StoredJournal, StoredPause } from "../../outbox/store.js";
+import { type JournalState, REDRIVABLE, STATES } from "../../outbox/states.js";
+import type { JournalSelection, StoredJournal, StoredPause } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { openRuntime } from "../runtime.js";
 import { printJournalTable } from "./post.js";
@@ -87,26 +87,88 @@ function pauseLine(pause: StoredPause, now: number): string {
 /** A pause record whose probe is this much overdue was left by a worker that stopped. */
 const STALE_PAUSE_MS = 10 * 60_000;
 
-export async function runRedrive(
-  keys: string[],
-  flags: { allDead?: boolean; deliver?: boolean },
-  io: CliIo,
-): Promise<number> {
-  if (keys.length === 0 && !flags.allDead)
-    throw new UsageError("USAGE", "Name the journals to redrive, or give --all-dead.");
+export interface RedriveFlags {
+  readonly allDead?: boolean;
+  readonly deliver?: boolean;
+  readonly state?: string;
+  readonly errorCode?: string;
+  readonly company?: string;
+  readonly since?: string;
+  readonly before?: string;
+  readonly yes?: boolean;
+}
+
+/** A time flag as ms since the epoch (ISO 8601, as `status --json` prints them). */
+function timeFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at))
+    throw new UsageError(
+      "USAGE",
+      `${name} takes an ISO 8601 time such as 2026-11-30T12:00:00Z; it is '${value}'.`,
+    );
+  return at;
+}
+
+/** The selection the flags describe, or undefined when journals are named instead. */
+function redriveSelection(keys: readonly string[], flags: RedriveFlags): JournalSelection | undefined {
+  const filtered =
+    flags.allDead ||
+    [flags.state, flags.errorCode, flags.company, flags.since, flags.before].some(
+      (value) => value !== undefined,
+    );
+  if (!filtered) {
+    if (keys.length === 0)
+      throw new UsageError(
+        "USAGE",
+        "Name the journals to redrive, or select them: --all-dead, --state, --error-code, --company, --since, --before.",
+      );
+    return undefined;
+  }
+  if (keys.length > 0) throw new UsageError("USAGE", "Name journals or select them by flags, not both.");
+  const state = (flags.state ?? "dead") as JournalState;
+  if (!REDRIVABLE.includes(state))
+    throw new UsageError("USAGE", `--state takes ${REDRIVABLE.join(", ")}; it is '${flags.state}'.`);
+  const since = timeFlag("--since", flags.since);
+  const before = timeFlag("--before", flags.before);
+  return {
+    state,
+    ...(flags.errorCode === undefined ? {} : { errorCode: flags.errorCode }),
+    ...(flags.company === undefined ? {} : { company: flags.company.toLowerCase() }),
+    ...(since === undefined ? {} : { updatedSince: since }),
+    ...(before === undefined ? {} : { updatedBefore: before }),
+  };
+}
+
+/**
+ * `redrive KEY…` puts named dead journals back; `redrive --state … --error-code …` selects them: it
+ * shows how many match, and redrives them only with --yes.
+ */
+export async function runRedrive(keys: string[], flags: RedriveFlags, io: CliIo): Promise<number> {
+  const selection = redriveSelection(keys, flags);
   const runtime = await openRuntime(io);
   try {
+    if (selection !== undefined && !flags.yes) {
+      const count = await runtime.store.count(selection);
+      io.stdout.write(
+        `${count} ${selection.state} journal${count === 1 ? "" : "s"} match. Run again with --yes to redrive ${count === 1 ? "it" : "them"}.\n`,
+      );
+      return EXIT.ok;
+    }
     const moved = await runtime.store.redrive(
-      flags.allDead ? "all-dead" : keys,
+      selection ?? keys,
       `cli:${io.env.USER ?? "unknown"}`,
       Date.now(),
     );
-    io.stdout.write(`${moved} dead journal${moved === 1 ? "" : "s"} put back for delivery.\n`);
+    const what = selection?.state ?? "dead";
+    io.stdout.write(
+      `${moved} ${what} journal${moved === 1 ? "" : "s"} ${what === "dead" ? "put back for delivery" : "due now"}.\n`,
+    );
     if (flags.deliver !== false && moved > 0) {
       await runtime.engine().runUntilIdle();
-      const journals = (
-        await Promise.all((flags.allDead ? [] : keys).map((key) => runtime.store.get(key)))
-      ).filter((journal): journal is StoredJournal => journal !== undefined);
+      const journals = (await Promise.all(keys.map((key) => runtime.store.get(key)))).filter(
+        (journal): journal is StoredJournal => journal !== undefined,
+      );
       if (journals.length > 0) printJournalTable(journals, io);
     }
     return EXIT.ok;
@@ -191,13 +253,19 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     );
   program
     .command("redrive")
-    .description("put dead journals back for delivery (and deliver them)")
+    .description(
+      "put dead journals back for delivery (and deliver them): named, or selected by flags (the count first; --yes runs it)",
+    )
     .argument("[keys...]", "journal keys")
-    .option("--all-dead", "every dead journal")
+    .option("--all-dead", "select every dead journal")
+    .option("--state <state>", `select journals in this state: ${REDRIVABLE.join(", ")} (default dead)`)
+    .option("--error-code <code>", "select journals whose last error has this code, e.g. D365_BUSINESS_RULE")
+    .option("--company <id>", "select journals of this company")
+    .option("--since <time>", "select journals last changed at or after this ISO 8601 time")
+    .option("--before <time>", "select journals last changed before this ISO 8601 time")
+    .option("--yes", "redrive the selection (without it: only how many match)")
     .option("--no-deliver", "only put them back; deliver later with post or serve")
-    .action(async (keys: string[], flags: { allDead?: boolean; deliver?: boolean }) =>
-      done(await runRedrive(keys, flags, io)),
-    );
+    .action(async (keys: string[], flags: RedriveFlags) => done(await runRedrive(keys, flags, io)));
   program
     .command("cancel")
     .description(
