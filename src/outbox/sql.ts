@@ -681,6 +681,19 @@ export class SqlOutboxStore implements OutboxStore {
     return Object.fromEntries(rows.map((record) => [String(record.state), Number(record.n)]));
   }
 
+  async note(key: string, actor: string, detail: Record<string, unknown>, now: number): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const [found] = await this.run("SELECT state, attempt FROM journals WHERE key = $1", [key]);
+      if (found === undefined) return false;
+      const state = String(found.state) as JournalState;
+      await this.record(
+        [{ key, attempt: Number(found.attempt), worker: actor, from: state, to: state, detail }],
+        now,
+      );
+      return true;
+    });
+  }
+
   async recordPause(worker: string, pause: PauseRecord | null, now: number): Promise<void> {
     if (pause === null) {
       await this.run("DELETE FROM delivery_pauses WHERE worker = $1", [worker]);

@@ -167,6 +167,8 @@ export interface OutboxStore {
    * the attempt number moved on so a late worker's record is fenced out); audited in the trail.
    */
   cancel(keys: readonly string[], actor: string, now: number): Promise<CancelResult>;
+  /** Adds an entry to a journal's trail without changing it (what `cleanup` did in F&O); false if unknown. */
+  note(key: string, actor: string, detail: Record<string, unknown>, now: number): Promise<boolean>;
   /** Records (or, with null, clears) the worker's delivery pause, for `status` in other processes. */
   recordPause(worker: string, pause: PauseRecord | null, now: number): Promise<void>;
   /** The pauses workers recorded, oldest first. */

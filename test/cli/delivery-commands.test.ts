@@ -108,6 +108,15 @@ describe("npm start and the delivery commands, on embedded defaults (SQLite + th
     const doc = JSON.parse(status.stdout);
     assert.equal(doc.journal.state, "dead");
     assert.ok(doc.events.some((event: { toState: string }) => event.toState === "dead"));
+    // What it left in F&O (its header): listed by cleanup, deleted with --yes.
+    const listed = await cli(["cleanup"], { env });
+    assert.equal(listed.code, 0);
+    assert.match(listed.stdout, /^1 journal in F&O belong to dead or cancelled journals:$/m);
+    assert.match(listed.stdout, /closed-1 \(dead\) {2}usmf USMF-\d+ {2}\d+ lines? {2}unposted/);
+    assert.match(listed.stdout, /Run again with --yes to delete the 1 unposted one/);
+    const cleaned = await cli(["cleanup", "--yes"], { env });
+    assert.match(cleaned.stdout, /closed-1 .*deleted/);
+    assert.match((await cli(["cleanup"], { env })).stdout, /^Nothing to clean up/);
     // Redrive without a fix dies again, for the same reason: nothing is posted twice meanwhile.
     const redrive = await cli(["redrive", "closed-1"], { env });
     assert.equal(redrive.code, 0);

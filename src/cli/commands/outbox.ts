@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { codeSpec } from "../../core/errors/codes.js";
+import { cleanup } from "../../delivery/cleanup.js";
 import { reconcileStore } from "../../delivery/reconcile.js";
 import { checkStore } from "../../outbox/check.js";
 import { type JournalState, REDRIVABLE, STATES } from "../../outbox/states.js";
@@ -242,6 +243,50 @@ export async function runStoreCheck(flags: { json?: boolean }, io: CliIo): Promi
   return report.ok ? EXIT.ok : EXIT.failed;
 }
 
+/** `cleanup`: what dead and cancelled journals left in F&O, listed; deleted (unposted only) with --yes. */
+export async function runCleanup(flags: { yes?: boolean; json?: boolean }, io: CliIo): Promise<number> {
+  const runtime = await openRuntime(io);
+  try {
+    const report = await cleanup(runtime.store, runtime.client, runtime.target, {
+      delete: flags.yes === true,
+      actor: `cli:${io.env.USER ?? "unknown"}`,
+      now: Date.now,
+    });
+    if (flags.json) {
+      io.stdout.write(`${JSON.stringify(report)}\n`);
+      return report.failed.length === 0 ? EXIT.ok : EXIT.failed;
+    }
+    const style = styleFor(io);
+    const unposted = report.leftovers.filter((leftover) => !leftover.posted);
+    if (report.leftovers.length === 0) {
+      io.stdout.write("Nothing to clean up: no dead or cancelled journal left a journal in F&O.\n");
+      return EXIT.ok;
+    }
+    io.stdout.write(
+      `${report.leftovers.length} journal${report.leftovers.length === 1 ? "" : "s"} in F&O belong to dead or cancelled journals:\n`,
+    );
+    for (const leftover of report.leftovers)
+      io.stdout.write(
+        `  ${leftover.key} (${leftover.state})  ${leftover.company} ${leftover.batchNumber}  ${leftover.lines} line${leftover.lines === 1 ? "" : "s"}  ${
+          leftover.posted
+            ? style.red("posted: never deleted; reverse it in F&O if it should not stand")
+            : report.deleted.includes(leftover.batchNumber)
+              ? style.green("deleted")
+              : "unposted"
+        }\n`,
+      );
+    for (const failure of report.failed)
+      io.stdout.write(`  ${style.red(`${failure.batchNumber} not deleted`)}: ${failure.error}\n`);
+    if (!flags.yes && unposted.length > 0)
+      io.stdout.write(
+        `Run again with --yes to delete the ${unposted.length} unposted one${unposted.length === 1 ? "" : "s"} (with their lines).\n`,
+      );
+    return report.failed.length === 0 ? EXIT.ok : EXIT.failed;
+  } finally {
+    await runtime.close();
+  }
+}
+
 export function registerOutboxCommands(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("status")
@@ -274,6 +319,14 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     .argument("<keys...>", "journal keys")
     .option("--json", "print one JSON document")
     .action(async (keys: string[], flags: { json?: boolean }) => done(await runCancel(keys, flags, io)));
+  program
+    .command("cleanup")
+    .description(
+      "list the unposted journals in F&O that dead or cancelled journals left (found by marker); delete them with --yes",
+    )
+    .option("--yes", "delete the unposted ones (posted ones are never touched)")
+    .option("--json", "print one JSON document")
+    .action(async (flags: { yes?: boolean; json?: boolean }) => done(await runCleanup(flags, io)));
   program
     .command("store")
     .description("the outbox store itself")
