@@ -141,8 +141,27 @@ export const CAUSES = {
     fix: "Allow the user's role the journal name (General ledger > Journal setup > Journal names, security), or use another one.",
   },
   NO_WRITE_PRIVILEGE: {
-    summary: "The mapped F&O user may not create journals (403 on the write probe).",
+    summary: "The mapped F&O user may not create journals (403 on the write check).",
     fix: "Give the user a role with write access to General journals (e.g. Accountant) in System administration > Users.",
+  },
+  TARGET_READ_ONLY: {
+    summary:
+      "The target entity cannot be written (405 on the write check): it is read-only, like the posted ledger GeneralJournalAccountEntries, or a custom entity made read-only.",
+    fix: "Deliver through LedgerJournalHeaders and LedgerJournalLines (the default ledger-journal target) or a writable custom entity (target.entitySet).",
+  },
+  POSTING_SERVICE_MISSING: {
+    summary:
+      "No posting service answers at the configured path (404, or 501 from a gateway): the custom service is not deployed, or LEDGER_BRIDGE_POSTING_PATH names another group, service or operation.",
+    fix: "Deploy the posting service (docs/posting-service.md) and set LEDGER_BRIDGE_POSTING_PATH to /api/services/<group>/<service>/<operation> exactly as deployed; or deliver without --post.",
+  },
+  POSTING_SERVICE_FORBIDDEN: {
+    summary: "The posting service exists, but the mapped user may not call it (403).",
+    fix: "Add the service's privilege (the service group's entry point) to a role of the user mapped to the application, in System administration > Security configuration.",
+  },
+  POSTING_CONTRACT_MISMATCH: {
+    summary:
+      "The posting service answers, but not as the contract says: it does not take dataAreaId and journalBatchNumber, or it answered success for a journal that does not exist.",
+    fix: "Align the service with docs/posting-service.md (parameter names, the refusal of an unknown journal), or point LEDGER_BRIDGE_POSTING_PATH at the service that implements it.",
   },
   ACCOUNT_MISSING: {
     summary: "A main account used by the journals does not exist.",

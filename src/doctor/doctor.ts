@@ -18,6 +18,7 @@ import { createTarget } from "../d365/targets/index.js";
 import { HttpsTransport, TransportFailure } from "../d365/transport.js";
 import { checkStore } from "../outbox/check.js";
 import { type CauseCode, causeOf } from "./causes.js";
+import { postingCheck, probeJournal, writeCheck } from "./write-checks.js";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
 
@@ -347,6 +348,9 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
       });
   }
   const targetOk = checks.results.at(-1)?.status === "pass";
+  // The write check runs when the entity sets are served even if the target's fields are wrong: a
+  // read-only entity then shows as such, besides the fields it lacks.
+  const targetServed = targetOk || checks.results.at(-1)?.cause?.code === "TARGET_NOT_EXACTLY_ONCE";
 
   // 7b. The --file's journals compiled for the target (the same compile as before storing).
   const problems = inputs.targetProblems;
@@ -373,16 +377,54 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
       "JOURNALS_DO_NOT_FIT_TARGET",
     );
 
-  // 8. Write probe (only when asked): an empty header, created and deleted.
-  const journalName = inputs.journals?.[0]?.journalName ?? "GenJrn";
-  const company = inputs.journals?.[0]?.company;
-  if (!inputs.writeProbe) checks.skip("write", "Write probe", "not asked for (--write-probe)");
-  else if (!targetOk || !target.entitySets.includes("LedgerJournalHeaders"))
+  // 8. Write check (every run, rolled back by F&O) and the posting service (write-checks.ts).
+  const sample = inputs.journals?.[0];
+  const writable = canRead && checks.results.find((result) => result.id === "write-token")?.status !== "fail";
+  let probeAt: { company: string; journalName: string } | undefined;
+  if (writable) probeAt = await probeCompany(inputs.client(), sample);
+  if (!writable)
     checks.skip(
       "write",
-      "Write probe",
-      "the target check failed or the target writes no LedgerJournalHeaders",
+      "Write check (rolled back by F&O)",
+      "writes cannot pass (the read probe or the write token failed)",
     );
+  else if (!targetServed || probeAt === undefined)
+    checks.skip(
+      "write",
+      "Write check (rolled back by F&O)",
+      probeAt === undefined && targetServed
+        ? "no journal name could be read (JournalNames); give --file with a journal"
+        : "the target check failed",
+    );
+  else {
+    const outcome = await writeCheck(
+      inputs.client(),
+      target,
+      probeJournal(probeAt.company, probeAt.journalName, sample),
+    );
+    checks.record(
+      "write",
+      "Write check (rolled back by F&O)",
+      outcome.status,
+      outcome.evidence,
+      outcome.cause,
+    );
+  }
+  if (!writable || probeAt === undefined)
+    checks.skip("posting", "Posting service", "writes cannot pass, or no company to try in");
+  else {
+    const outcome = await postingCheck(inputs.client(), config.postingPath, probeAt.company);
+    checks.record("posting", "Posting service", outcome.status, outcome.evidence, outcome.cause);
+  }
+
+  // 8b. Write probe (only when asked): an empty header, created and deleted — proves the delete right
+  //     that `cleanup` needs, at the cost of a journal number.
+  const journalName = probeAt?.journalName ?? "GenJrn";
+  const company = probeAt?.company;
+  if (!inputs.writeProbe)
+    checks.skip("write-probe", "Write probe (create and delete)", "not asked for (--write-probe)");
+  else if (!targetOk)
+    checks.skip("write-probe", "Write probe (create and delete)", "the target check failed");
   else {
     const entities = new Entities(inputs.client());
     try {
@@ -395,7 +437,7 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
         dataAreaId: String(header.dataAreaId),
         JournalBatchNumber: String(header.JournalBatchNumber),
       });
-      checks.record("write", "Write probe", "pass", {
+      checks.record("write-probe", "Write probe (create and delete)", "pass", {
         journalName,
         created: String(header.JournalBatchNumber),
         deleted: true,
@@ -412,8 +454,8 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
               ? "JOURNAL_NAME_MISSING"
               : "ENVIRONMENT_UNREACHABLE";
       checks.record(
-        "write",
-        "Write probe",
+        "write-probe",
+        "Write probe (create and delete)",
         "fail",
         { journalName, status: d365?.status ?? "none", infolog: text },
         cause,
@@ -456,6 +498,31 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   );
 
   return { ok: checks.results.every((result) => result.status !== "fail"), checks: checks.results };
+}
+
+/**
+ * Where the write check tries: the --file's first journal's company and journal name, else a journal
+ * name of the user's default company (F&O answers a company-specific read without cross-company for
+ * that company only).
+ */
+async function probeCompany(
+  client: D365Client,
+  sample: Journal | undefined,
+): Promise<{ company: string; journalName: string } | undefined> {
+  if (sample !== undefined) return { company: sample.company, journalName: sample.journalName };
+  const entities = new Entities(client);
+  const first = async (set: string, name: string) => {
+    try {
+      const [row] = await entities.queryAll(set, { top: 1, select: ["dataAreaId", name] });
+      return row === undefined
+        ? undefined
+        : { company: String(row.dataAreaId).toLowerCase(), journalName: String(row[name]) };
+    } catch {
+      return undefined;
+    }
+  };
+  // A role that may not read journal names may still read journals: either tells a company and name.
+  return (await first("JournalNames", "Name")) ?? (await first("LedgerJournalHeaders", "JournalName"));
 }
 
 async function masterData(client: D365Client, journals: readonly Journal[]): Promise<CheckResult> {

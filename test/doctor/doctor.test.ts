@@ -115,6 +115,8 @@ describe("ledger-bridge doctor: a healthy environment", () => {
         ["target", "pass"],
         ["target-fit", "pass"],
         ["write", "pass"],
+        ["posting", "pass"],
+        ["write-probe", "pass"],
         ["master-data", "pass"],
         ["throttling", "pass"],
         ["store", "pass"],
@@ -318,14 +320,68 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     );
   });
 
-  it("NO_WRITE_PRIVILEGE (write probe)", async () => {
+  it("NO_WRITE_PRIVILEGE: a plain doctor names it (the write check, rolled back) and leaves no journal in F&O", async () => {
     await emulator.admin.call("PUT", "fno/roles/Accountant", {
-      entities: { LedgerJournalHeaders: "read", LedgerJournalLines: "read" },
+      entities: { LedgerJournalHeaders: "read", LedgerJournalLines: "read", JournalNames: "read" },
     });
-    await expectCause(env(), "NO_WRITE_PRIVILEGE", /write access to General journals/, "--write-probe");
+    const before = (await emulator.admin.journals()).length;
+    const report = await expectCause(env(), "NO_WRITE_PRIVILEGE", /write access to General journals/);
+    const write = report.checks.find((check) => check.id === "write");
+    assert.match(String(write?.evidence.did), /changeset.*rolls both back/, "it says what it did");
+    assert.equal((await emulator.admin.journals()).length, before, "nothing left in F&O");
+    assert.equal(
+      report.checks.find((check) => check.id === "write-probe")?.status,
+      "skipped",
+      "the create-and-delete probe runs only when asked",
+    );
   });
 
-  it("JOURNAL_NAME_NOT_ALLOWED (write probe with the file's journal name)", async () => {
+  it("a plain doctor with write access passes the write check and leaves nothing behind", async () => {
+    const before = (await emulator.admin.journals()).length;
+    const { code, report } = await doctor(env());
+    assert.equal(code, 0, JSON.stringify(report.checks.map((check) => [check.id, check.status])));
+    const write = report.checks.find((check) => check.id === "write");
+    assert.equal(write?.status, "pass");
+    assert.equal(write?.evidence.rolledBack, true);
+    assert.equal((await emulator.admin.journals()).length, before, "the changeset was rolled back");
+  });
+
+  it("TARGET_READ_ONLY: the posted ledger as a flat target is named as read-only, beside the fields it lacks", async () => {
+    const { code, report } = await doctor(
+      env(emulator, {
+        LEDGER_BRIDGE_CONFIG: configFile({
+          kind: "flat-entity",
+          entitySet: "GeneralJournalAccountEntries",
+          fields: { marker: "Description" },
+        }),
+      }),
+    );
+    assert.equal(code, 1);
+    const write = report.checks.find((check) => check.id === "write");
+    assert.equal(
+      write?.status,
+      "fail",
+      JSON.stringify(report.checks.map((check) => [check.id, check.status])),
+    );
+    assert.equal(write?.cause?.code, "TARGET_READ_ONLY");
+    assert.match(write?.cause?.fix ?? "", /LedgerJournalHeaders and LedgerJournalLines/);
+    assert.equal(write?.evidence.status, 405);
+  });
+
+  it("POSTING_SERVICE_FORBIDDEN: the service privilege removed", async () => {
+    await emulator.admin.call("PUT", "fno/roles/Accountant", { entities: { "*": "write" }, services: [] });
+    await expectCause(env(), "POSTING_SERVICE_FORBIDDEN", /privilege/);
+  });
+
+  it("POSTING_SERVICE_MISSING: a posting path where no service is", async () => {
+    await expectCause(
+      env(emulator, { LEDGER_BRIDGE_POSTING_PATH: "/api/services/LedgerBridgeServices/NoSuchService/post" }),
+      "POSTING_SERVICE_MISSING",
+      /LEDGER_BRIDGE_POSTING_PATH/,
+    );
+  });
+
+  it("JOURNAL_NAME_NOT_ALLOWED (the write check with the file's journal name)", async () => {
     await emulator.admin.call("PUT", "fno/roles/Accountant", {
       entities: { "*": "write" },
       journalNames: ["GenJrn"],
@@ -334,7 +390,7 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
       "p1,usmf,Payroll,V1,2026-11-30,601100,1.00,,USD",
       "p1,usmf,Payroll,V1,2026-11-30,110110,,1.00,USD",
     ]);
-    await expectCause(env(), "JOURNAL_NAME_NOT_ALLOWED", /journal name/, "--write-probe", "--file", journals);
+    await expectCause(env(), "JOURNAL_NAME_NOT_ALLOWED", /journal name/, "--file", journals);
   });
 
   it("JOURNAL_NAME_MISSING (master data)", async () => {
