@@ -24,6 +24,16 @@ export const CAUSES = {
     summary: "AZURE_TENANT_ID is neither a GUID nor a domain name.",
     fix: "Copy the Directory (tenant) ID from Entra admin center > Overview.",
   },
+  TENANT_NOT_SPECIFIC: {
+    summary:
+      "AZURE_TENANT_ID is 'common', 'organizations' or 'consumers': those serve sign-in for people of many tenants; an application's client credentials need the one tenant the environment belongs to.",
+    fix: "Set AZURE_TENANT_ID to the environment's Directory (tenant) ID (a GUID) or its domain, from Entra admin center > Overview.",
+  },
+  SECRET_MISSING: {
+    summary:
+      "AZURE_CLIENT_ID is set but neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH: ledger-bridge falls back to DefaultAzureCredential (managed identity, Azure CLI…), and each of those fails or finds another identity.",
+    fix: "Set AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) for the app registration; if a managed identity is meant, set LEDGER_BRIDGE_CREDENTIAL=managed-identity and see the evidence for what each credential tried.",
+  },
   CREDENTIAL_INCOMPLETE: {
     summary: "The credential kind needs settings that are not set.",
     fix: "Set the setting named in the evidence (docs/configuration.md).",

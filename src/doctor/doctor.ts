@@ -50,6 +50,23 @@ export interface DoctorInputs {
   readonly targetProblems?: readonly Issue[];
 }
 
+/** Tenant names that are no tenant: client credentials need the environment's own tenant. */
+const MULTI_TENANT = /^(common|organizations|consumers)$/i;
+
+/**
+ * AZURE_CLIENT_ID without a secret or certificate, and no credential chosen: the configuration falls
+ * back to DefaultAzureCredential, which is rarely what was meant (a secret variable forgotten).
+ */
+function secretForgotten(config: BridgeConfig, configured: BridgeConfig): boolean {
+  const credential = configured.auth.credential;
+  return (
+    config.auth.kind === "default" &&
+    credential.clientId !== undefined &&
+    credential.clientSecret === undefined &&
+    credential.certificatePath === undefined
+  );
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 
@@ -109,6 +126,14 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
         { ...evidence, warnings: configured.warnings.join(" ") },
         "URL_NOT_CANONICAL",
       );
+    } else if (tenant !== undefined && MULTI_TENANT.test(tenant)) {
+      checks.record(
+        "configuration",
+        "Configuration",
+        "fail",
+        { ...evidence, tenantId: tenant },
+        "TENANT_NOT_SPECIFIC",
+      );
     } else if (tenant !== undefined && !GUID.test(tenant) && !DOMAIN.test(tenant)) {
       checks.record(
         "configuration",
@@ -132,6 +157,14 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
           "fail",
           { ...evidence, missing: missing.join(", ") },
           "CREDENTIAL_INCOMPLETE",
+        );
+      else if (secretForgotten(config, configured))
+        checks.record(
+          "configuration",
+          "Configuration",
+          "warn",
+          { ...evidence, clientId: "set", clientSecret: "not set", certificate: "not set" },
+          "SECRET_MISSING",
         );
       else checks.record("configuration", "Configuration", "pass", evidence);
     }
@@ -205,8 +238,11 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
           scope: config.environment?.scope ?? "",
           errorCode: auth?.code ?? "AUTH_FAILED",
           ...(auth?.aadsts === undefined ? {} : { aadsts: auth.aadsts }),
+          // What each credential of a chain tried (DefaultAzureCredential): the likely cause is there.
+          ...Object.fromEntries((auth?.tried ?? []).map((line, index) => [`tried${index + 1}`, line])),
         },
-        AUTH_CAUSES[auth?.code ?? ""] ?? "TOKEN_FAILED",
+        AUTH_CAUSES[auth?.code ?? ""] ??
+          (secretForgotten(config, configured) ? "SECRET_MISSING" : "TOKEN_FAILED"),
       );
     }
   }

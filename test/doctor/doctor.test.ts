@@ -187,6 +187,29 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
       /Directory \(tenant\) ID/,
     );
   });
+  it("TENANT_NOT_SPECIFIC: AZURE_TENANT_ID=common", async () => {
+    await expectCause(
+      env(emulator, { AZURE_TENANT_ID: "common" }),
+      "TENANT_NOT_SPECIFIC",
+      /Directory \(tenant\) ID/,
+    );
+  });
+  it("SECRET_MISSING: the secret variable forgotten; the token check lists what each credential tried", async () => {
+    const report = await expectCause(
+      env(emulator, { AZURE_CLIENT_SECRET: undefined }),
+      "SECRET_MISSING",
+      /AZURE_CLIENT_SECRET/,
+    );
+    const token = report.checks.find((check) => check.id === "token");
+    assert.equal(token?.status, "fail");
+    assert.equal(token?.cause?.code, "SECRET_MISSING");
+    assert.match(
+      String(token?.evidence.tried1),
+      /EnvironmentCredential is unavailable/,
+      JSON.stringify(token?.evidence),
+    );
+    assert.ok(Object.keys(token?.evidence ?? {}).filter((name) => name.startsWith("tried")).length >= 2);
+  });
   it("CREDENTIAL_INCOMPLETE: the secret credential without a secret", async () => {
     await expectCause(
       env(emulator, { AZURE_CLIENT_SECRET: undefined, LEDGER_BRIDGE_CREDENTIAL: "secret" }),
