@@ -16,6 +16,11 @@ export interface TokenClaims {
   /** Seconds since the epoch. */
   readonly exp?: number;
   readonly iat?: number;
+  readonly nbf?: number;
+  /** The token version: "1.0" or "2.0". */
+  readonly ver?: string;
+  /** "app" or "user" (Entra's optional claim). */
+  readonly idtyp?: string;
 }
 
 /** Returns undefined for something that is not a JWT. */
@@ -41,6 +46,9 @@ export function inspectToken(token: string): TokenClaims | undefined {
     upn: text("upn") ?? text("preferred_username"),
     exp: number("exp"),
     iat: number("iat"),
+    nbf: number("nbf"),
+    ver: text("ver"),
+    idtyp: text("idtyp"),
   };
   return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined)) as TokenClaims;
 }

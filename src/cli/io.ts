@@ -4,6 +4,8 @@ export interface CliIo {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Standard input, for commands that read `-` (doctor --token -). */
+  readonly stdin?: AsyncIterable<Buffer | string>;
 }
 
 /** Exit codes of every command: 0 success, 1 the work failed, 2 usage or configuration error. */

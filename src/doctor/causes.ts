@@ -97,6 +97,25 @@ export const CAUSES = {
     summary: "The token was issued by another tenant than the environment's.",
     fix: "Set AZURE_TENANT_ID to the environment's tenant, not 'common' or another directory.",
   },
+  TOKEN_NOT_A_JWT: {
+    summary:
+      "What --token read is not a JWT (three base64url parts): F&O accepts only Entra ID access tokens.",
+    fix: "Give the access token itself (the value after 'Bearer '), one line, in the file or on standard input; not an id token, a refresh token or the whole token response.",
+  },
+  TOKEN_EXPIRED: {
+    summary: "The token's exp is past (beyond 5 minutes of clock skew): F&O answers it with 401.",
+    fix: "Let the client ask Entra ID for a new token before exp (MSAL and @azure/identity do when their cache is used); check the client machine's clock.",
+  },
+  TOKEN_NOT_YET_VALID: {
+    summary:
+      "The token's nbf is in the future (beyond 5 minutes of clock skew): the client's or F&O's clock is off.",
+    fix: "Synchronise the clock of the machine that asked for the token (NTP).",
+  },
+  DELEGATED_SCOPE_MISSING: {
+    summary:
+      "A delegated (user) token without the Odata.FullAccess scope of Microsoft Dynamics ERP: F&O refuses OData requests with it.",
+    fix: "Add the delegated permissions of Microsoft Dynamics ERP (Odata.FullAccess, and CustomService.FullAccess for the posting service) to the client's app registration, grant consent, and ask for <environment URL>/.default.",
+  },
   NO_OID: {
     summary: "The token has no oid claim: a multitenant app without a service principal in this tenant.",
     fix: "Create the app's service principal in the environment's tenant (admin consent) and ask the tenant's own endpoint for the token.",

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { SignJWT } from "jose";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { clientCertificate } from "../helpers/certs.js";
 import { cli } from "../helpers/cli.js";
@@ -500,5 +501,91 @@ describe("ledger-bridge doctor: exit codes and output", () => {
       /SECRET_INVALID: Entra ID refused the client secret \(AADSTS7000215\)\.\n {8}Fix: Copy the secret's Value/,
     );
     assert.doesNotMatch(run.stdout, /\u001b\[/);
+  });
+});
+
+describe("ledger-bridge doctor --token: a token another client obtained", () => {
+  const sign = async (claims: Record<string, unknown>) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      aud: emulator.d365Url,
+      iss: `https://sts.windows.net/${emulator.tenantId}/`,
+      tid: emulator.tenantId,
+      appid: emulator.clientId,
+      oid: "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+      idtyp: "app",
+      ver: "1.0",
+      exp: now + 3600,
+      nbf: now - 60,
+      ...claims,
+    })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode("a key only this test knows, 32 bytes+"));
+  };
+  const withToken = async (token: string, viaStdin = false) => {
+    const file = join(mkdtempSync(join(tmpdir(), "lb-doctor-token-")), "token.txt");
+    writeFileSync(file, `Bearer ${token}\n`);
+    const run = await cli(["doctor", "--json", "--token", viaStdin ? "-" : file], {
+      env: env(),
+      ...(viaStdin ? { stdin: token } : {}),
+    });
+    assert.ok(!run.stdout.includes(token) && !run.stderr.includes(token), "the token is never printed");
+    return { code: run.code, report: JSON.parse(run.stdout) as Report };
+  };
+  const causeOfCheck = (report: Report, id: string) =>
+    report.checks.find((check) => check.id === id)?.cause?.code;
+  /** ledger-bridge's own user may read F&O's Entra applications list (a System administrator's right). */
+  const mayReadEntraApps = async () => {
+    await emulator.admin.call("PUT", "fno/roles/EntraAppsReader", { entities: { SysAADClients: "read" } });
+    await emulator.admin.call("PUT", "fno/users/svc-ledger-bridge", {
+      roles: ["Accountant", "EntraAppsReader"],
+    });
+  };
+
+  it("passes a token F&O accepts, and finds its client id in F&O's Entra applications", async () => {
+    await mayReadEntraApps();
+    const { code, report } = await withToken(await sign({}));
+    assert.equal(code, 0, JSON.stringify(report.checks.map((check) => [check.id, check.status])));
+    assert.equal(report.checks.find((check) => check.id === "token-app")?.evidence.registered, true);
+  });
+
+  it("names a trailing slash in aud (AUDIENCE_MISMATCH), read from standard input", async () => {
+    const { code, report } = await withToken(await sign({ aud: `${emulator.d365Url}/` }), true);
+    assert.equal(code, 1);
+    assert.equal(causeOfCheck(report, "token-audience"), "AUDIENCE_MISMATCH");
+    assert.equal(
+      report.checks.find((check) => check.id === "token-audience")?.evidence.difference,
+      "a trailing slash",
+    );
+  });
+
+  it("names another tenant, an expired token, a delegated token without the OData scope, an unregistered app", async () => {
+    const other = "11111111-2222-3333-4444-555555555555";
+    const tenant = await withToken(await sign({ tid: other, iss: `https://sts.windows.net/${other}/` }));
+    assert.equal(causeOfCheck(tenant.report, "token-tenant"), "TENANT_MISMATCH");
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await withToken(await sign({ exp: now - 3600, nbf: now - 7200 }));
+    assert.equal(causeOfCheck(expired.report, "token-lifetime"), "TOKEN_EXPIRED");
+    const delegated = await withToken(
+      await sign({ idtyp: "user", scp: "AX.FullAccess", upn: "anna@contoso.com" }),
+    );
+    assert.equal(causeOfCheck(delegated.report, "token-kind"), "DELEGATED_SCOPE_MISSING");
+    await mayReadEntraApps();
+    const unregistered = await withToken(await sign({ appid: "99999999-8888-7777-6666-555555555555" }));
+    assert.equal(causeOfCheck(unregistered.report, "token-app"), "APP_NOT_REGISTERED_OR_USER_DISABLED");
+    for (const run of [tenant, expired, delegated, unregistered]) assert.equal(run.code, 1);
+  });
+
+  it("skips the registration check when ledger-bridge's own user may not read the list", async () => {
+    const { report } = await withToken(await sign({}));
+    const app = report.checks.find((check) => check.id === "token-app");
+    assert.equal(app?.status, "skipped");
+    assert.match(String(app?.evidence.reason), /D365_FORBIDDEN/);
+  });
+
+  it("names something that is not a JWT (TOKEN_NOT_A_JWT)", async () => {
+    const { code, report } = await withToken("not-a-token-at-all");
+    assert.equal(code, 1);
+    assert.equal(causeOfCheck(report, "token-format"), "TOKEN_NOT_A_JWT");
   });
 });

@@ -1,12 +1,17 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { inspectToken } from "../../auth/token-claims.js";
 import type { TokenProvider } from "../../auth/token-provider.js";
 import { tokenProvider } from "../../config/connect.js";
+import { UsageError } from "../../core/errors/bridge-error.js";
 import type { Issue } from "../../core/errors/issue.js";
 import type { Journal } from "../../core/journal.js";
 import { D365Client } from "../../d365/client.js";
 import { createTarget } from "../../d365/targets/index.js";
 import { preflight } from "../../delivery/preflight.js";
+import { causeOf } from "../../doctor/causes.js";
 import { type DoctorReport, runDoctor } from "../../doctor/doctor.js";
+import { foreignTokenChecks, registrationCheck } from "../../doctor/token-check.js";
 import { openJournalFile } from "../../ingest/source.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { resolveEnvironment } from "../runtime.js";
@@ -15,6 +20,8 @@ export interface DoctorFlags {
   readonly json?: boolean;
   readonly writeProbe?: boolean;
   readonly file?: string;
+  /** A file holding a bearer token another client obtained, or "-" for standard input. */
+  readonly token?: string;
 }
 
 function printDoctor(report: DoctorReport, io: CliIo): void {
@@ -42,8 +49,26 @@ function printDoctor(report: DoctorReport, io: CliIo): void {
   );
 }
 
+/** The token of --token: from a file or standard input, trimmed, "Bearer " taken off. Never echoed. */
+async function readToken(source: string, io: CliIo): Promise<string> {
+  let text = "";
+  if (source === "-") {
+    if (io.stdin === undefined)
+      throw new UsageError("USAGE", "--token - reads standard input, which this run has none of.");
+    for await (const chunk of io.stdin) text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+  } else {
+    try {
+      text = await readFile(source, "utf8");
+    } catch {
+      throw new UsageError("USAGE", `--token: cannot read the file ${source}.`);
+    }
+  }
+  return text.trim().replace(/^bearer\s+/i, "");
+}
+
 /** Exit 0 when nothing fails, 1 when something fails, 2 when the configuration cannot be read. */
 export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<number> {
+  const foreign = flags.token === undefined ? undefined : await readToken(flags.token, io);
   const { config, configured, emulator } = await resolveEnvironment(io);
   const environment = config.environment as NonNullable<typeof config.environment>;
   let tokens: TokenProvider | undefined;
@@ -66,6 +91,26 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
     return client;
   };
   try {
+    if (foreign !== undefined) {
+      const checks = foreignTokenChecks(foreign, {
+        environmentUrl: environment.url,
+        ...(config.auth.credential.tenantId === undefined
+          ? {}
+          : { tenantId: config.auth.credential.tenantId }),
+        now: Date.now(),
+      });
+      checks.push(await registrationCheck(lazyClient(), inspectToken(foreign)?.appid));
+      const report: DoctorReport = {
+        ok: checks.every((check) => check.status !== "fail"),
+        checks: checks.map(({ cause, ...check }) => ({
+          ...check,
+          ...(cause === undefined ? {} : { cause: causeOf(cause) }),
+        })),
+      };
+      if (flags.json) io.stdout.write(`${JSON.stringify(report)}\n`);
+      else printDoctor(report, io);
+      return report.ok ? EXIT.ok : EXIT.failed;
+    }
     let journals: Journal[] | undefined;
     let targetProblems: Issue[] | undefined;
     if (flags.file !== undefined) {
@@ -106,5 +151,9 @@ export function registerDoctor(program: Command, io: CliIo, done: (code: number)
     .option("--json", "print one JSON document")
     .option("--write-probe", "create an empty journal header and delete it, to check write access")
     .option("--file <journals>", "also check the accounts, currencies and journal names this file uses")
+    .option(
+      "--token <file>",
+      "explain why F&O would refuse a token another client obtained: read from the file, or standard input with - (never printed)",
+    )
     .action(async (flags: DoctorFlags) => done(await runDoctorCommand(flags, io)));
 }
