@@ -28,6 +28,8 @@ export interface CheckResult {
   readonly status: CheckStatus;
   readonly evidence: Record<string, string | number | boolean>;
   readonly cause?: ReturnType<typeof causeOf>;
+  /** Further causes the check found (the master data of a file can have several). */
+  readonly more?: readonly ReturnType<typeof causeOf>[];
 }
 
 export interface DoctorReport {
@@ -561,90 +563,125 @@ async function probeCompany(
   return (await first("JournalNames", "Name")) ?? (await first("LedgerJournalHeaders", "JournalName"));
 }
 
+/** Where a value is used: the first journals and lines that name it. */
+class Uses {
+  private readonly places = new Map<string, string[]>();
+  add(value: string, journal: Journal, line: number): void {
+    const list = this.places.get(value) ?? [];
+    if (list.length < 3) list.push(`${journal.key} line ${line + 1}`);
+    this.places.set(value, list);
+  }
+  values(): string[] {
+    return [...this.places.keys()];
+  }
+  where(value: string): string {
+    return (this.places.get(value) ?? []).join(", ");
+  }
+  get size(): number {
+    return this.places.size;
+  }
+}
+
+/**
+ * The master data the --file's journals use, each value once: every problem is reported (its cause,
+ * the value, and the journals and lines using it), not only the first.
+ */
 async function masterData(client: D365Client, journals: readonly Journal[]): Promise<CheckResult> {
   const entities = new Entities(client);
-  const accounts = new Set<string>();
-  const currencies = new Set<string>();
-  const names = new Set<string>();
+  const accounts = new Uses();
+  const currencies = new Uses();
+  const names = new Uses();
+  const dates = new Uses();
   for (const journal of journals) {
-    names.add(`${journal.company}|${journal.journalName}`);
-    for (const line of journal.lines) {
-      currencies.add(line.currency);
-      if (line.accountType === "Ledger") accounts.add(line.account.split("-")[0] ?? line.account);
+    journal.lines.forEach((line, index) => {
+      names.add(`${journal.company}|${journal.journalName}`, journal, index);
+      currencies.add(line.currency, journal, index);
+      dates.add(`${journal.company}|${line.transDate}`, journal, index);
+      if (line.accountType === "Ledger")
+        accounts.add(line.account.split("-")[0] ?? line.account, journal, index);
       if (line.offsetAccount !== undefined && (line.offsetAccountType ?? "Ledger") === "Ledger")
-        accounts.add(line.offsetAccount.split("-")[0] ?? line.offsetAccount);
-    }
+        accounts.add(line.offsetAccount.split("-")[0] ?? line.offsetAccount, journal, index);
+    });
   }
-  const problems: string[] = [];
-  let cause: CauseCode | undefined;
-  for (const account of accounts) {
+  const findings: { cause: CauseCode; text: string }[] = [];
+  const found = (cause: CauseCode, text: string, uses: Uses, value: string) =>
+    findings.push({ cause, text: `${text} (${uses.where(value)})` });
+  for (const account of accounts.values()) {
     const [row] = await entities.queryAll("MainAccounts", { filter: eq("MainAccountId", account), top: 1 });
-    if (row === undefined) {
-      problems.push(`account ${account} does not exist`);
-      cause ??= "ACCOUNT_MISSING";
-    } else if (row.IsSuspended === "Yes" || row.DoNotAllowManualEntry === "Yes") {
-      problems.push(
+    if (row === undefined) found("ACCOUNT_MISSING", `account ${account} does not exist`, accounts, account);
+    else if (row.IsSuspended === "Yes" || row.DoNotAllowManualEntry === "Yes")
+      found(
+        "ACCOUNT_BLOCKED",
         `account ${account} is ${row.IsSuspended === "Yes" ? "suspended" : "closed to manual entry"}`,
+        accounts,
+        account,
       );
-      cause ??= "ACCOUNT_BLOCKED";
-    }
   }
-  for (const currency of currencies) {
-    if ((await entities.get("Currencies", { CurrencyCode: currency })) === undefined) {
-      problems.push(`currency ${currency} does not exist`);
-      cause ??= "CURRENCY_MISSING";
-    }
-  }
-  for (const entry of names) {
+  for (const currency of currencies.values())
+    if ((await entities.get("Currencies", { CurrencyCode: currency })) === undefined)
+      found("CURRENCY_MISSING", `currency ${currency} does not exist`, currencies, currency);
+  for (const entry of names.values()) {
     const [company, name] = entry.split("|") as [string, string];
     const rows = await entities.queryAll("JournalNames", {
       filter: and(eq("dataAreaId", company), eq("Name", name)),
       crossCompany: true,
     });
-    if (rows.length === 0) {
-      problems.push(`journal name ${name} does not exist in ${company}`);
-      cause ??= "JOURNAL_NAME_MISSING";
-    }
+    if (rows.length === 0)
+      found("JOURNAL_NAME_MISSING", `journal name ${name} does not exist in ${company}`, names, entry);
   }
-  const dates = new Map<string, Set<string>>();
-  for (const journal of journals) {
-    for (const line of journal.lines)
-      dates.set(journal.company, (dates.get(journal.company) ?? new Set()).add(line.transDate));
-  }
-  for (const [company, days] of dates) {
-    let periods: Awaited<ReturnType<typeof entities.queryAll>>;
-    try {
-      periods = await entities.queryAll("LedgerFiscalPeriods", {
-        filter: eq("dataAreaId", company),
-        crossCompany: true,
-      });
-    } catch {
-      problems.push(`the fiscal periods of ${company} cannot be read; dates not checked`);
-      continue;
-    }
-    for (const day of days) {
-      const period = periods.find(
-        (candidate) => String(candidate.StartDate) <= day && day <= String(candidate.EndDate),
-      );
-      if (period?.PeriodStatus !== "Open") {
-        problems.push(
-          `${day} is ${period === undefined ? "in no fiscal period" : `in a period that is ${String(period.PeriodStatus)}`} (${company})`,
+  const periodsOf = new Map<string, Awaited<ReturnType<typeof entities.queryAll>> | undefined>();
+  const unreadable: string[] = [];
+  for (const entry of dates.values()) {
+    const [company, day] = entry.split("|") as [string, string];
+    if (!periodsOf.has(company)) {
+      try {
+        periodsOf.set(
+          company,
+          await entities.queryAll("LedgerFiscalPeriods", {
+            filter: eq("dataAreaId", company),
+            crossCompany: true,
+          }),
         );
-        cause ??= "PERIOD_NOT_OPEN";
+      } catch {
+        periodsOf.set(company, undefined);
+        unreadable.push(company);
       }
     }
+    const periods = periodsOf.get(company);
+    if (periods === undefined) continue;
+    const period = periods.find(
+      (candidate) => String(candidate.StartDate) <= day && day <= String(candidate.EndDate),
+    );
+    if (period?.PeriodStatus !== "Open")
+      found(
+        "PERIOD_NOT_OPEN",
+        `${day} is ${period === undefined ? "in no fiscal period" : `in a period that is ${String(period.PeriodStatus)}`} (${company})`,
+        dates,
+        entry,
+      );
   }
-  const evidence = {
+  const causes = [...new Set(findings.map((finding) => finding.cause))];
+  const evidence: CheckResult["evidence"] = {
     accounts: accounts.size,
     currencies: currencies.size,
     journalNames: names.size,
-    ...(problems.length === 0 ? {} : { problems: problems.join("; ") }),
+    ...(findings.length === 0 ? {} : { problems: findings.length }),
+    ...Object.fromEntries(
+      findings
+        .slice(0, 20)
+        .map((finding, index) => [`problem${index + 1}`, `${finding.cause}: ${finding.text}`]),
+    ),
+    ...(unreadable.length === 0
+      ? {}
+      : { datesNotChecked: `the fiscal periods of ${unreadable.join(", ")} cannot be read` }),
   };
+  const [first, ...others] = causes;
   return {
     id: "master-data",
     title: "Master data",
-    status: cause === undefined ? "pass" : "fail",
+    status: first === undefined ? "pass" : "fail",
     evidence,
-    ...(cause === undefined ? {} : { cause: causeOf(cause) }),
+    ...(first === undefined ? {} : { cause: causeOf(first) }),
+    ...(others.length === 0 ? {} : { more: others.map((cause) => causeOf(cause)) }),
   };
 }

@@ -476,6 +476,49 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     );
   });
 
+  it("--file with five different problems names every one, with its cause and where it is used", async () => {
+    const { code, report } = await doctor(
+      env(),
+      "--file",
+      file([
+        "a1,usmf,GenJrn,V1,2026-11-30,999000,1.00,,USD",
+        "a1,usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD",
+        "b1,usmf,GenJrn,V1,2026-11-30,199999,2.00,,USD",
+        "b1,usmf,GenJrn,V1,2026-11-30,110110,,2.00,USD",
+        "c1,usmf,GenJrn,V1,2026-11-30,601100,3.00,,CHF",
+        "c1,usmf,GenJrn,V1,2026-11-30,110110,,3.00,CHF",
+        "d1,usmf,Nope,V1,2026-11-30,601100,4.00,,USD",
+        "d1,usmf,Nope,V1,2026-11-30,110110,,4.00,USD",
+        "e1,usmf,GenJrn,V1,2025-12-15,601100,5.00,,USD",
+        "e1,usmf,GenJrn,V1,2025-12-15,110110,,5.00,USD",
+      ]),
+    );
+    assert.equal(code, 1);
+    const master = report.checks.find((check) => check.id === "master-data") as Report["checks"][number] & {
+      more?: Array<{ code: string }>;
+    };
+    assert.equal(master.evidence.problems, 5, JSON.stringify(master.evidence));
+    assert.deepEqual([master.cause?.code, ...(master.more ?? []).map((cause) => cause.code)].sort(), [
+      "ACCOUNT_BLOCKED",
+      "ACCOUNT_MISSING",
+      "CURRENCY_MISSING",
+      "JOURNAL_NAME_MISSING",
+      "PERIOD_NOT_OPEN",
+    ]);
+    const problems = Object.entries(master.evidence)
+      .filter(([name]) => name.startsWith("problem"))
+      .map(([, text]) => String(text));
+    assert.ok(
+      problems.some((text) => /^ACCOUNT_MISSING: account 999000 does not exist \(a1 line 1\)$/.test(text)),
+      problems.join("\n"),
+    );
+    assert.ok(
+      problems.some((text) =>
+        /^CURRENCY_MISSING: currency CHF does not exist \(c1 line 1, c1 line 2\)$/.test(text),
+      ),
+    );
+  });
+
   it("THROTTLED: F&O answered 429 during the checks", async () => {
     await emulator.admin.configure({ retryAfterSeconds: 0 });
     await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });

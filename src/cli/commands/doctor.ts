@@ -36,11 +36,10 @@ function printDoctor(report: DoctorReport, io: CliIo): void {
           .join(" "),
       )}\n`,
     );
-    if (check.cause) {
+    for (const cause of [...(check.cause ? [check.cause] : []), ...(check.more ?? [])])
       io.stdout.write(
-        `        ${style.bold(check.cause.code)}: ${check.cause.summary}\n        Fix: ${check.cause.fix}\n        See ${check.cause.docs}\n`,
+        `        ${style.bold(cause.code)}: ${cause.summary}\n        Fix: ${cause.fix}\n        See ${cause.docs}\n`,
       );
-    }
   }
   io.stdout.write(
     report.ok
