@@ -15,7 +15,7 @@
 import Big from "big.js";
 import type { Journal } from "../core/journal.js";
 import { sendBatch } from "../d365/batch.js";
-import type { D365Client } from "../d365/client.js";
+import { type D365Client, readJson } from "../d365/client.js";
 import { D365Error } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import type { JournalTarget } from "../d365/targets/index.js";
@@ -163,11 +163,43 @@ export async function writeCheck(
   };
 }
 
+/** The parameters the contract needs (docs/posting-service.md), as F&O binds JSON keys: by name, any case. */
+const CONTRACT_PARAMETERS = ["dataAreaId", "journalBatchNumber"];
+
+/**
+ * The operation's parameters as F&O describes them on GET; undefined when it does not say (an older
+ * gateway, a service that answers GET otherwise): the POST below decides then.
+ */
+async function describedParameters(client: D365Client, path: string): Promise<string[] | undefined> {
+  try {
+    const answer = await client.request({ method: "GET", path });
+    const body = readJson(answer.body) as { Parameters?: Array<{ Name?: unknown }> } | undefined;
+    if (!Array.isArray(body?.Parameters)) return undefined;
+    return body.Parameters.map((parameter) => String(parameter.Name ?? ""));
+  } catch {
+    return undefined;
+  }
+}
+
 export async function postingCheck(client: D365Client, path: string, company: string): Promise<CheckOutcome> {
+  const parameters = await describedParameters(client, path);
   const base = {
-    did: `POST ${path} for journal ${ABSENT_JOURNAL}, which does not exist (nothing to post)`,
+    did: `GET ${path} (its parameters), then POST it for journal ${ABSENT_JOURNAL}, which does not exist (nothing to post)`,
     path,
+    ...(parameters === undefined ? {} : { parameters: parameters.join(", ") }),
   };
+  const missing =
+    parameters === undefined
+      ? []
+      : CONTRACT_PARAMETERS.filter(
+          (name) => !parameters.some((parameter) => parameter.toLowerCase() === name.toLowerCase()),
+        );
+  if (missing.length > 0)
+    return {
+      status: "fail",
+      evidence: { ...base, missing: missing.join(", ") },
+      cause: "POSTING_CONTRACT_MISMATCH",
+    };
   try {
     await postJournal(client, company, ABSENT_JOURNAL, { path });
     return {

@@ -397,6 +397,16 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     await expectCause(env(), "POSTING_SERVICE_FORBIDDEN", /privilege/);
   });
 
+  it("POSTING_CONTRACT_MISMATCH: a service written with _journalBatchNumber, which the contract's key does not bind to", async () => {
+    await emulator.admin.configure({
+      postingParameters: { company: "_dataAreaId", journal: "_journalBatchNumber" },
+    });
+    const report = await expectCause(env(), "POSTING_CONTRACT_MISMATCH", /docs\/posting-service\.md/);
+    const posting = report.checks.find((check) => check.id === "posting");
+    assert.equal(posting?.evidence.missing, "dataAreaId, journalBatchNumber");
+    assert.equal(posting?.evidence.parameters, "_dataAreaId, _journalBatchNumber");
+  });
+
   it("POSTING_SERVICE_MISSING: a posting path where no service is", async () => {
     await expectCause(
       env(emulator, { LEDGER_BRIDGE_POSTING_PATH: "/api/services/LedgerBridgeServices/NoSuchService/post" }),

@@ -30,6 +30,7 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
   "csrfGateway",
   "csrfTokenLifetimeSeconds",
   "deviceCodeIntervalSeconds",
+  "postingParameters",
   "randomSeed",
   "tenantDomains",
 ];

@@ -173,6 +173,17 @@ export class FnoFrontDoor {
     if (path.toLowerCase() !== POSTING_SERVICE_PATH.toLowerCase()) {
       return FnoErrors.notSupported(`The custom service ${path}`);
     }
+    // F&O describes a JSON service operation on GET: its parameters (by the X++ names the JSON body
+    // binds to) and its return type (shape: an assumption, docs/emulator.md).
+    const names = this.config.postingParameters ?? { company: "dataAreaId", journal: "journalBatchNumber" };
+    if (request.method === "GET")
+      return json(200, {
+        Parameters: [
+          { Name: names.company, Type: "DataAreaId" },
+          { Name: names.journal, Type: "LedgerJournalId" },
+        ],
+        Return: { Name: "return", Type: "LedgerBridgePostingResult" },
+      });
     if (request.method !== "POST") return FnoErrors.methodNotAllowed(request.method, POSTING_SERVICE);
     if (!canCallService(principal, POSTING_SERVICE)) return FnoErrors.serviceForbidden(POSTING_SERVICE_PATH);
     let body: Record<string, unknown>;
@@ -186,10 +197,10 @@ export class FnoFrontDoor {
       const found = Object.entries(body).find(([key]) => key.toLowerCase() === name.toLowerCase());
       return typeof found?.[1] === "string" ? found[1] : "";
     };
-    const company = param("dataAreaId").toLowerCase() || principal.user.defaultCompany;
-    const journal = param("journalBatchNumber");
+    const company = param(names.company).toLowerCase() || principal.user.defaultCompany;
+    const journal = param(names.journal);
     if (journal === "")
-      return FnoErrors.serviceFailed("Parameter 'journalBatchNumber' is required.", request.activityId);
+      return FnoErrors.serviceFailed(`Parameter '${names.journal}' is required.`, request.activityId);
     const outcome = this.posting.post(company, journal, tx);
     if (!outcome.ok) {
       const infolog = outcome.infolog.map((line) => `${line.level}: ${line.text}`).join("; ");

@@ -139,6 +139,12 @@ export interface EmulatorConfig {
   csrfTokenLifetimeSeconds: number;
   /** Device code polling interval handed to clients, in seconds. */
   deviceCodeIntervalSeconds: number;
+  /**
+   * The posting service's X++ parameter names, which the JSON body's keys bind to (default the
+   * contract's: dataAreaId, journalBatchNumber). A service written with `_journalBatchNumber` is one
+   * the contract's callers cannot call.
+   */
+  postingParameters?: { company: string; journal: string };
   faults: FaultRule[];
   /** Seed of the random numbers used by fault rates. */
   randomSeed: number;
