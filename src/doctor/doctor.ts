@@ -14,7 +14,7 @@ import { type D365Client, readJson } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
 import { and, eq } from "../d365/query.js";
-import { createTarget } from "../d365/targets/index.js";
+import { createTarget, type JournalTarget } from "../d365/targets/index.js";
 import { HttpsTransport, TransportFailure } from "../d365/transport.js";
 import { checkStore } from "../outbox/check.js";
 import { type CauseCode, causeOf } from "./causes.js";
@@ -46,6 +46,8 @@ export interface DoctorInputs {
   readonly tokens: () => TokenProvider;
   readonly client: () => D365Client;
   readonly writeProbe: boolean;
+  /** The delivery target (default: made from the configuration); prepared by the target check. */
+  readonly target?: JournalTarget;
   /** Journals of the --file, for the master data check. */
   readonly journals?: readonly Journal[];
   /** What the target's compile refused in the --file (located); undefined without --file. */
@@ -349,7 +351,7 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   }
 
   // 7. Target probe: its entity sets are served, and (a flat entity) its fields and marker field exist.
-  const target = createTarget(config.target);
+  const target = inputs.target ?? createTarget(config.target);
   if (!canRead) checks.skip("target", "Journal target", "the read probe failed");
   else {
     const response = await inputs.client().request({ method: "GET", path: "/data/" });

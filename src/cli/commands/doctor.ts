@@ -89,6 +89,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
     });
     return client;
   };
+  const target = createTarget(config.target);
   try {
     if (foreign !== undefined) {
       const checks = foreignTokenChecks(foreign, {
@@ -115,8 +116,9 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
     if (flags.file !== undefined) {
       journals = [];
       targetProblems = [];
-      // The same compile as before storing: every journal the target cannot carry, located.
-      const target = createTarget(config.target);
+      // The same compile as before storing: every journal the target cannot carry, located. Checked
+      // against F&O's $metadata first (when it answers), so field lengths count too.
+      await target.prepare(lazyClient()).catch(() => undefined);
       for await (const event of await openJournalFile(flags.file)) {
         if (event.kind !== "journal" || event.read.journal === undefined) continue;
         journals.push(event.read.journal);
@@ -131,6 +133,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
       tokens: lazyTokens,
       client: lazyClient,
       writeProbe: Boolean(flags.writeProbe),
+      target,
       ...(journals === undefined ? {} : { journals }),
       ...(targetProblems === undefined ? {} : { targetProblems }),
     });
