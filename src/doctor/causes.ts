@@ -200,6 +200,15 @@ export const CAUSES = {
     summary: "A main account used by the journals is suspended or does not allow manual entry.",
     fix: "Open it in Main accounts: clear 'Suspended' / 'Do not allow manual entry', or use another account.",
   },
+  COUNTERPARTY_MISSING: {
+    summary: "A customer, vendor or bank account the journals use does not exist in its company.",
+    fix: "Check it in Accounts receivable > Customers, Accounts payable > Vendors or Cash and bank management > Bank accounts of that company, or correct the file (AccountType and the account).",
+  },
+  COUNTERPARTY_BLOCKED: {
+    summary:
+      "A customer or vendor the journals use is on hold for all transactions, or a bank account is inactive.",
+    fix: "Take the customer or vendor off hold (On hold: No) or activate the bank account, or post to another account.",
+  },
   CURRENCY_MISSING: {
     summary: "A currency used by the journals does not exist in F&O.",
     fix: "Add it in General ledger > Currencies > Currencies, or correct the file.",

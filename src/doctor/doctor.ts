@@ -9,7 +9,7 @@ import { inspectToken } from "../auth/token-claims.js";
 import type { TokenProvider } from "../auth/token-provider.js";
 import type { BridgeConfig } from "../config/index.js";
 import type { Issue } from "../core/errors/issue.js";
-import type { Journal } from "../core/journal.js";
+import type { AccountType, Journal } from "../core/journal.js";
 import { type D365Client, readJson } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
@@ -565,6 +565,36 @@ async function probeCompany(
   return (await first("JournalNames", "Name")) ?? (await first("LedgerJournalHeaders", "JournalName"));
 }
 
+/** Where each account type other than Ledger lives, and what makes an account unusable (F&O's entities). */
+const COUNTERPARTIES: Record<
+  Exclude<AccountType, "Ledger">,
+  {
+    entitySet: string;
+    key: string;
+    what: string;
+    blocked: (row: Record<string, unknown>) => string | undefined;
+  }
+> = {
+  Cust: {
+    entitySet: "CustomersV3",
+    key: "CustomerAccount",
+    what: "customer",
+    blocked: (row) => (row.OnHoldStatus === "All" ? "is on hold for all transactions" : undefined),
+  },
+  Vend: {
+    entitySet: "VendorsV2",
+    key: "VendorAccountNumber",
+    what: "vendor",
+    blocked: (row) => (row.OnHoldStatus === "All" ? "is on hold for all transactions" : undefined),
+  },
+  Bank: {
+    entitySet: "BankAccounts",
+    key: "BankAccountId",
+    what: "bank account",
+    blocked: (row) => (row.BankAccountStatus === "Inactive" ? "is inactive" : undefined),
+  },
+};
+
 /** Where a value is used: the first journals and lines that name it. */
 class Uses {
   private readonly places = new Map<string, string[]>();
@@ -591,6 +621,7 @@ class Uses {
 async function masterData(client: D365Client, journals: readonly Journal[]): Promise<CheckResult> {
   const entities = new Entities(client);
   const accounts = new Uses();
+  const counterparties = new Uses();
   const currencies = new Uses();
   const names = new Uses();
   const dates = new Uses();
@@ -599,10 +630,12 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
       names.add(`${journal.company}|${journal.journalName}`, journal, index);
       currencies.add(line.currency, journal, index);
       dates.add(`${journal.company}|${line.transDate}`, journal, index);
-      if (line.accountType === "Ledger")
-        accounts.add(line.account.split("-")[0] ?? line.account, journal, index);
-      if (line.offsetAccount !== undefined && (line.offsetAccountType ?? "Ledger") === "Ledger")
-        accounts.add(line.offsetAccount.split("-")[0] ?? line.offsetAccount, journal, index);
+      const sides: Array<[AccountType, string]> = [[line.accountType, line.account]];
+      if (line.offsetAccount !== undefined)
+        sides.push([line.offsetAccountType ?? "Ledger", line.offsetAccount]);
+      for (const [type, account] of sides)
+        if (type === "Ledger") accounts.add(account.split("-")[0] ?? account, journal, index);
+        else counterparties.add(`${type}|${journal.company}|${account}`, journal, index);
     });
   }
   const findings: { cause: CauseCode; text: string }[] = [];
@@ -618,6 +651,32 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
         accounts,
         account,
       );
+  }
+  for (const entry of counterparties.values()) {
+    const [type, company, account] = entry.split("|") as [AccountType, string, string];
+    const lookup = COUNTERPARTIES[type as Exclude<AccountType, "Ledger">];
+    const [row] = await entities.queryAll(lookup.entitySet, {
+      filter: and(eq("dataAreaId", company), eq(lookup.key, account)),
+      top: 1,
+      crossCompany: true,
+    });
+    if (row === undefined)
+      found(
+        "COUNTERPARTY_MISSING",
+        `${lookup.what} ${account} does not exist in ${company}`,
+        counterparties,
+        entry,
+      );
+    else {
+      const blocked = lookup.blocked(row);
+      if (blocked !== undefined)
+        found(
+          "COUNTERPARTY_BLOCKED",
+          `${lookup.what} ${account} ${blocked} (${company})`,
+          counterparties,
+          entry,
+        );
+    }
   }
   for (const currency of currencies.values())
     if ((await entities.get("Currencies", { CurrencyCode: currency })) === undefined)
@@ -665,6 +724,7 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
   const causes = [...new Set(findings.map((finding) => finding.cause))];
   const evidence: CheckResult["evidence"] = {
     accounts: accounts.size,
+    counterparties: counterparties.size,
     currencies: currencies.size,
     journalNames: names.size,
     ...(findings.length === 0 ? {} : { problems: findings.length }),

@@ -254,19 +254,22 @@ for (const engine of ENGINES) {
     });
 
     it("makes a journal dead at once when a changeset is refused as not supported (501), never retried for minutes", async () => {
-      // The emulator does not carry Cust lines yet and answers 501 inside the changeset; F&O's own
-      // 501/404/405 inside a changeset are as definite (the changeset was rolled back).
-      const text = [
-        "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountType,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
-        "cust-1,usmf,GenJrn,V1,2026-11-30,Cust,US-001,10.00,,USD",
-        "cust-1,usmf,GenJrn,V1,2026-11-30,Ledger,401100,,10.00,USD",
-      ].join("\n");
-      const journals: Journal[] = [];
-      for await (const event of readJournalText("cust.csv", `${text}\n`))
-        if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
-      await enqueueJournals(store, journals, { source: "gen", post: true });
-      await engineFor().runUntilIdle();
-      const dead = await store.get("cust-1");
+      // A server that does not implement what the lines need answers 501: as definite as F&O's own
+      // 404/405 (nothing was carried out), so the journal is dead at once.
+      await enqueueJournals(store, await generated(1, "cust"), { source: "gen", post: true });
+      await emulator.admin.addFault({
+        kind: "5xx-before-commit",
+        status: 501,
+        entitySet: "LedgerJournalLines",
+        method: "POST",
+        remaining: 10,
+      });
+      try {
+        await engineFor().runUntilIdle();
+      } finally {
+        await emulator.admin.clearFaults();
+      }
+      const dead = await store.get("cust-0");
       assert.equal(dead?.state, "dead");
       assert.equal(dead?.lastErrorCode, "D365_NOT_SUPPORTED");
       assert.equal(dead?.attempt, 1, "one attempt, not ten");

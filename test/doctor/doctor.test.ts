@@ -529,6 +529,38 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     );
   });
 
+  it("COUNTERPARTY_MISSING and COUNTERPARTY_BLOCKED: customers, vendors and bank accounts of the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-doctor-file-"));
+    const path = join(dir, "counterparties.csv");
+    writeFileSync(
+      path,
+      [
+        "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountType,AccountDisplayValue,OffsetAccountType,OffsetAccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode",
+        "p1,usmf,GenJrn,V1,2026-11-30,Vend,US-101,Bank,USMF OPER,10.00,,USD",
+        "p2,usmf,GenJrn,V1,2026-11-30,Cust,US-404,Ledger,401100,10.00,,USD",
+        "p3,usmf,GenJrn,V1,2026-11-30,Vend,US-109,Bank,USMF OLD,10.00,,USD",
+      ].join("\n"),
+    );
+    const { code, report } = await doctor(env(), "--file", path);
+    assert.equal(code, 1);
+    const master = report.checks.find((check) => check.id === "master-data") as Report["checks"][number] & {
+      more?: Array<{ code: string }>;
+    };
+    assert.deepEqual([master.cause?.code, ...(master.more ?? []).map((cause) => cause.code)].sort(), [
+      "COUNTERPARTY_BLOCKED",
+      "COUNTERPARTY_MISSING",
+    ]);
+    const problems = Object.entries(master.evidence)
+      .filter(([name]) => /^problem\d+$/.test(name))
+      .map(([, text]) => String(text))
+      .sort();
+    assert.deepEqual(problems, [
+      "COUNTERPARTY_BLOCKED: bank account USMF OLD is inactive (usmf) (p3 line 1)",
+      "COUNTERPARTY_BLOCKED: vendor US-109 is on hold for all transactions (usmf) (p3 line 1)",
+      "COUNTERPARTY_MISSING: customer US-404 does not exist in usmf (p2 line 1)",
+    ]);
+  });
+
   it("THROTTLED: F&O answered 429 during the checks", async () => {
     await emulator.admin.configure({ retryAfterSeconds: 0 });
     await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });

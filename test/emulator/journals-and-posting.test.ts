@@ -179,14 +179,19 @@ describe("journal headers and lines", () => {
     assert.equal(readOnly.status, 405);
   });
 
-  it("refuses account types it does not emulate with 'not supported by the emulator'", async () => {
+  it("takes a customer line; refuses a project line as F&O refuses an account it cannot find (not 501)", async () => {
     const batch = await header();
-    const answer = await post(
+    const customer = await post(
       "/data/LedgerJournalLines",
       line(batch, "V1", "US-001", "DebitAmount", "1").replace('"Ledger"', '"Cust"'),
     );
-    assert.equal(answer.status, 501);
-    assert.match(answer.json().error.message, /not supported by the emulator/);
+    assert.equal(customer.status, 201, customer.body);
+    const project = await post(
+      "/data/LedgerJournalLines",
+      line(batch, "V1", "PRJ-001", "DebitAmount", "1").replace('"Ledger"', '"Project"'),
+    );
+    assert.ok([400, 500].includes(project.status), `${project.status} ${project.body}`);
+    assert.match(project.body, /not found in the relating table 'Projects'/);
   });
 });
 

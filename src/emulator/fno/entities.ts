@@ -4,7 +4,7 @@
  * choices made where Microsoft documents nothing).
  */
 
-export type EnumName = "NoYes" | "LedgerJournalACType";
+export type EnumName = "NoYes" | "LedgerJournalACType" | "CustVendorBlocked" | "BankAccountHoldStatus";
 export type EdmType =
   | "Edm.String"
   | "Edm.Decimal"
@@ -44,6 +44,8 @@ export const ENUMS: Record<EnumName, ReadonlyArray<readonly [string, number]>> =
     ["No", 0],
     ["Yes", 1],
   ],
+  // The ten members of the real metadata (docs/emulator.md); the numbers behind them are not public
+  // there, so those beyond the first six are an assumption.
   LedgerJournalACType: [
     ["Ledger", 0],
     ["Cust", 1],
@@ -51,6 +53,24 @@ export const ENUMS: Record<EnumName, ReadonlyArray<readonly [string, number]>> =
     ["Project", 3],
     ["FixedAssets", 5],
     ["Bank", 6],
+    ["FixedAssets_RU", 7],
+    ["Employee_RU", 8],
+    ["RDeferrals", 9],
+    ["RCash", 10],
+  ],
+  // Customers' and vendors' OnHoldStatus (members: an assumption, docs/emulator.md).
+  CustVendorBlocked: [
+    ["No", 0],
+    ["Invoice", 1],
+    ["All", 2],
+    ["Payment", 3],
+    ["Requisition", 4],
+    ["Never", 5],
+  ],
+  // BankAccounts.BankAccountStatus (members: an assumption).
+  BankAccountHoldStatus: [
+    ["Active", 0],
+    ["Inactive", 1],
   ],
 };
 
@@ -126,6 +146,53 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       s("Name", 60),
       e("IsSuspended", "NoYes"),
       e("DoNotAllowManualEntry", "NoYes"),
+    ],
+  },
+  {
+    // Keys and property names from the real metadata (docs/emulator.md); only the fields a general
+    // journal's customer lines need.
+    name: "CustomersV3",
+    entityType: "CustomerV3",
+    keys: ["dataAreaId", "CustomerAccount"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [
+      dataAreaId,
+      s("CustomerAccount", 20),
+      s("OrganizationName", 100),
+      s("CustomerGroupId", 10),
+      s("SalesCurrencyCode", 3),
+      e("OnHoldStatus", "CustVendorBlocked"),
+    ],
+  },
+  {
+    name: "VendorsV2",
+    entityType: "VendorV2",
+    keys: ["dataAreaId", "VendorAccountNumber"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [
+      dataAreaId,
+      s("VendorAccountNumber", 20),
+      s("VendorOrganizationName", 100),
+      s("VendorGroupId", 10),
+      s("CurrencyCode", 3),
+      e("OnHoldStatus", "CustVendorBlocked"),
+    ],
+  },
+  {
+    name: "BankAccounts",
+    entityType: "BankAccount",
+    keys: ["dataAreaId", "BankAccountId"],
+    companySpecific: true,
+    readOnly: true,
+    fields: [
+      dataAreaId,
+      s("BankAccountId", 10),
+      s("Name", 60),
+      s("CurrencyCode", 3),
+      s("BankMainAccountIdDisplayValue", 500),
+      e("BankAccountStatus", "BankAccountHoldStatus"),
     ],
   },
   {

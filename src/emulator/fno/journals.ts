@@ -10,6 +10,7 @@ import type { EmulatorContext } from "../context.js";
 import type { EmuResponse } from "../http.js";
 import type { Row } from "../state/model.js";
 import { isDecimal, type Transaction } from "../state/store.js";
+import { findAccount } from "./accounts.js";
 import { FnoErrors, type InfologLine } from "./errors.js";
 import { canUseJournalName, type Principal } from "./security.js";
 
@@ -158,31 +159,19 @@ export class Journals {
     return { ok: true, value: null };
   }
 
-  /** Checks an account display value; returns the Infolog lines of what is wrong. */
+  /** Checks a line's account as its type says (accounts.ts); returns the Infolog lines of what is wrong. */
   private checkAccount(
+    company: string,
     field: string,
     type: Row[string] | undefined,
     account: Row[string] | undefined,
-  ): InfologLine[] | "unsupported" {
-    if ((type ?? "Ledger") !== "Ledger") return "unsupported";
+  ): InfologLine[] {
     if (typeof account !== "string" || account === "") return [error(`Field '${field}' must be filled in.`)];
-    const mainAccount = account.split("-")[0] ?? "";
-    const row = this.state
-      .table("MainAccounts")
-      .get({ ChartOfAccounts: "Shared", MainAccountId: mainAccount });
-    if (row === undefined) {
-      return [
-        error(
-          `The value '${account}' in field '${field}' is not found in the relating table 'Main accounts'.`,
-        ),
-      ];
-    }
-    if (row.DoNotAllowManualEntry === "Yes")
-      return [error(`Main account ${mainAccount} does not allow manual entry.`)];
-    return [];
+    const found = findAccount(this.state, company, field, String(type ?? "Ledger"), account);
+    return found.ok ? [] : [error(found.problem)];
   }
 
-  createLine(principal: Principal, input: Row, tx: Transaction): Outcome<Row> | "unsupported" {
+  createLine(principal: Principal, input: Row, tx: Transaction): Outcome<Row> {
     const company = this.company(principal, input);
     const batch = typeof input.JournalBatchNumber === "string" ? input.JournalBatchNumber : "";
     const header = this.header(company, batch);
@@ -197,18 +186,18 @@ export class Journals {
     if (header.IsPosted === "Yes")
       return fail(LINE, error(`Journal ${header.JournalBatchNumber} is posted; lines cannot be added.`));
     const problems: InfologLine[] = [];
-    const account = this.checkAccount("AccountDisplayValue", input.AccountType, input.AccountDisplayValue);
-    if (account === "unsupported") return "unsupported";
-    problems.push(...account);
-    if (typeof input.OffsetAccountDisplayValue === "string" && input.OffsetAccountDisplayValue !== "") {
-      const offset = this.checkAccount(
-        "OffsetAccountDisplayValue",
-        input.OffsetAccountType,
-        input.OffsetAccountDisplayValue,
+    problems.push(
+      ...this.checkAccount(company, "AccountDisplayValue", input.AccountType, input.AccountDisplayValue),
+    );
+    if (typeof input.OffsetAccountDisplayValue === "string" && input.OffsetAccountDisplayValue !== "")
+      problems.push(
+        ...this.checkAccount(
+          company,
+          "OffsetAccountDisplayValue",
+          input.OffsetAccountType,
+          input.OffsetAccountDisplayValue,
+        ),
       );
-      if (offset === "unsupported") return "unsupported";
-      problems.push(...offset);
-    }
     if (typeof input.TransDate !== "string") problems.push(error("Field 'Date' must be filled in."));
     if (typeof input.Voucher !== "string" || input.Voucher === "")
       problems.push(error("Field 'Voucher' must be filled in."));

@@ -9,6 +9,7 @@ import Big from "big.js";
 import type { EmulatorContext } from "../context.js";
 import type { Row } from "../state/model.js";
 import { isDecimal, type Transaction } from "../state/store.js";
+import { findAccount, postingAccount } from "./accounts.js";
 import type { InfologLine } from "./errors.js";
 import type { Journals } from "./journals.js";
 
@@ -26,6 +27,16 @@ export type PostingOutcome =
   | { readonly ok: false; readonly infolog: InfologLine[]; readonly notFound?: boolean };
 
 const ZERO = new Big(0);
+
+/** A line's account and, when it has one, its offset account: [type, display value]. */
+function sidesOf(line: Row): Array<[string, string]> {
+  const sides: Array<[string, string]> = [
+    [String(line.AccountType ?? "Ledger"), String(line.AccountDisplayValue ?? "")],
+  ];
+  if (line.OffsetAccountDisplayValue)
+    sides.push([String(line.OffsetAccountType ?? "Ledger"), String(line.OffsetAccountDisplayValue)]);
+  return sides;
+}
 const amount = (value: Row[string] | undefined) => (isDecimal(value) ? value : ZERO);
 const dateOf = (value: Row[string] | undefined) => String(value ?? "").slice(0, 10);
 
@@ -102,8 +113,16 @@ export class PostingService {
         }
       }
       for (const line of voucherLines) {
-        for (const account of [line.AccountDisplayValue, line.OffsetAccountDisplayValue]) {
-          const mainAccount = String(account ?? "").split("-")[0] ?? "";
+        for (const [type, account] of sidesOf(line)) {
+          // Customers and vendors may have gone on hold, a bank account inactive, since the line was made.
+          if (type !== "Ledger") {
+            const found = findAccount(state, company, "Account", type, account);
+            if (!found.ok && !checkedAccounts.has(`${type}:${account}`)) {
+              checkedAccounts.add(`${type}:${account}`);
+              problems.push({ level: "Error", text: found.problem });
+            }
+          }
+          const mainAccount = postingAccount(state, company, type, account).split("-")[0] ?? "";
           if (mainAccount === "" || checkedAccounts.has(mainAccount)) continue;
           checkedAccounts.add(mainAccount);
           const row = state
@@ -130,8 +149,12 @@ export class PostingService {
       posted.push({ Voucher: voucher, PostedVoucher: final, TransDate: date });
       for (const line of voucherLines) {
         const signed = amount(line.DebitAmount).minus(amount(line.CreditAmount));
-        const entries: Array<[unknown, Big.Big]> = [[line.AccountDisplayValue, signed]];
-        if (line.OffsetAccountDisplayValue) entries.push([line.OffsetAccountDisplayValue, signed.times(-1)]);
+        // Each side posts to its ledger account: a main account as given; a customer's or vendor's
+        // summary account (posting profile); a bank account's main account (accounts.ts).
+        const entries: Array<[string, Big.Big]> = sidesOf(line).map(([type, account], index) => [
+          postingAccount(state, company, type, account),
+          index === 0 ? signed : signed.times(-1),
+        ]);
         for (const [account, value] of entries) {
           const recId = state.nextRecId(tx);
           ledger.insert(

@@ -90,6 +90,9 @@ const ACCOUNTANT: SecurityRole = {
     LedgerJournalLines: "write",
     GeneralJournalAccountEntry: "write",
     MainAccounts: "read",
+    CustomersV3: "read",
+    VendorsV2: "read",
+    BankAccounts: "read",
     JournalNames: "read",
     Currencies: "read",
     LegalEntities: "read",
@@ -99,6 +102,31 @@ const ACCOUNTANT: SecurityRole = {
   journalNames: ["*"],
   services: ["JournalPostingService"],
 };
+
+const customer = (account: string, name: string, hold: string): Row => ({
+  dataAreaId: "usmf",
+  CustomerAccount: account,
+  OrganizationName: name,
+  CustomerGroupId: "10",
+  SalesCurrencyCode: "USD",
+  OnHoldStatus: hold,
+});
+const vendor = (account: string, name: string, hold: string): Row => ({
+  dataAreaId: "usmf",
+  VendorAccountNumber: account,
+  VendorOrganizationName: name,
+  VendorGroupId: "10",
+  CurrencyCode: "USD",
+  OnHoldStatus: hold,
+});
+const bank = (id: string, name: string, currency: string, mainAccount: string, status: string): Row => ({
+  dataAreaId: "usmf",
+  BankAccountId: id,
+  Name: name,
+  CurrencyCode: currency,
+  BankMainAccountIdDisplayValue: mainAccount,
+  BankAccountStatus: status,
+});
 
 export function scenarioData(name: ScenarioName, environmentUrl: string): EmulatorData {
   const mainAccounts: Row[] = [];
@@ -138,6 +166,22 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
     LedgerJournalLines: [],
     GeneralJournalAccountEntries: [],
     MainAccounts: mainAccounts,
+    // A few customers, vendors and bank accounts of USMF, each kind with one that may not be used.
+    CustomersV3: [
+      customer("US-001", "Contoso Retail San Diego", "No"),
+      customer("US-002", "Contoso Retail Los Angeles", "No"),
+      customer("US-009", "Forest Wholesales (on hold)", "All"),
+    ],
+    VendorsV2: [
+      vendor("US-101", "Fabrikam Electronics", "No"),
+      vendor("US-104", "Fabrikam Supplier", "No"),
+      vendor("US-109", "Litware (on hold)", "All"),
+    ],
+    BankAccounts: [
+      bank("USMF OPER", "Operating account", "USD", "110110", "Active"),
+      bank("USMF EUR", "Euro account", "EUR", "110150", "Active"),
+      bank("USMF OLD", "Closed account", "USD", "110110", "Inactive"),
+    ],
     JournalNames: journalNames,
     Currencies: currencies,
     LegalEntities: [

@@ -373,7 +373,7 @@ export class ODataService {
 
   private create(op: DataOperation, principal: Principal, def: EntitySetDef, tx: Transaction): EmuResponse {
     const input = rowFromBody(def, parseBody(op.body));
-    let outcome: Outcome<Row> | "unsupported";
+    let outcome: Outcome<Row>;
     switch (def.name) {
       case "LedgerJournalHeaders":
         outcome = this.journals.createHeader(principal, input, tx);
@@ -387,7 +387,6 @@ export class ODataService {
       default:
         return FnoErrors.methodNotAllowed(op.method, def.name);
     }
-    if (outcome === "unsupported") return FnoErrors.notSupported("Account types other than Ledger");
     if (!outcome.ok) return outcome.response;
     const row =
       def.name === "LedgerJournalHeaders"
@@ -399,7 +398,7 @@ export class ODataService {
   }
 
   /** The report's flat entity: a line, with its header made on the fly when no batch number is given. */
-  private createFlat(principal: Principal, input: Row, tx: Transaction): Outcome<Row> | "unsupported" {
+  private createFlat(principal: Principal, input: Row, tx: Transaction): Outcome<Row> {
     let batch = typeof input.JournalBatchNumber === "string" ? input.JournalBatchNumber : "";
     if (batch === "") {
       const header = this.journals.createHeader(
