@@ -209,6 +209,14 @@ export const CAUSES = {
       "A customer or vendor the journals use is on hold for all transactions, or a bank account is inactive.",
     fix: "Take the customer or vendor off hold (On hold: No) or activate the bank account, or post to another account.",
   },
+  DIMENSION_VALUE_MISSING: {
+    summary: "A financial dimension value the journals use does not exist.",
+    fix: "Create the value in General ledger > Chart of accounts > Dimensions > Financial dimensions (Dimension values), or correct the file.",
+  },
+  DIMENSION_VALUE_BLOCKED: {
+    summary: "A financial dimension value the journals use is suspended or blocked for manual entry.",
+    fix: "Open it in Financial dimensions > Dimension values: clear 'Suspended' / 'Blocked for manual entry', or use another value.",
+  },
   CURRENCY_MISSING: {
     summary: "A currency used by the journals does not exist in F&O.",
     fix: "Add it in General ledger > Currencies > Currencies, or correct the file.",

@@ -506,7 +506,7 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   // 9. Master data of the --file.
   if (inputs.journals === undefined) checks.skip("master-data", "Master data", "no --file given");
   else if (!canRead) checks.skip("master-data", "Master data", "the read probe failed");
-  else checks.results.push(await masterData(inputs.client(), inputs.journals));
+  else checks.results.push(await masterData(inputs.client(), inputs.journals, config.target.dimensionFormat));
 
   // 10. Throttling seen during the checks.
   const metrics = canRead || claimsOk ? inputs.client().metrics : { throttled: 0, throttleWaitMs: 0 };
@@ -618,10 +618,16 @@ class Uses {
  * The master data the --file's journals use, each value once: every problem is reported (its cause,
  * the value, and the journals and lines using it), not only the first.
  */
-async function masterData(client: D365Client, journals: readonly Journal[]): Promise<CheckResult> {
+async function masterData(
+  client: D365Client,
+  journals: readonly Journal[],
+  /** The dimension format, to read the dimension segments of ledger account display values. */
+  format: readonly string[] | undefined,
+): Promise<CheckResult> {
   const entities = new Entities(client);
   const accounts = new Uses();
   const counterparties = new Uses();
+  const dimensions = new Uses();
   const currencies = new Uses();
   const names = new Uses();
   const dates = new Uses();
@@ -634,8 +640,16 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
       if (line.offsetAccount !== undefined)
         sides.push([line.offsetAccountType ?? "Ledger", line.offsetAccount]);
       for (const [type, account] of sides)
-        if (type === "Ledger") accounts.add(account.split("-")[0] ?? account, journal, index);
-        else counterparties.add(`${type}|${journal.company}|${account}`, journal, index);
+        if (type === "Ledger") {
+          const [main, ...segments] = account.split("-");
+          accounts.add(main ?? account, journal, index);
+          segments.forEach((value, position) => {
+            const name = format?.[position];
+            if (name !== undefined && value !== "") dimensions.add(`${name}|${value}`, journal, index);
+          });
+        } else counterparties.add(`${type}|${journal.company}|${account}`, journal, index);
+      for (const [name, value] of Object.entries(line.dimensions ?? {}))
+        if (value !== "") dimensions.add(`${name}|${value}`, journal, index);
     });
   }
   const findings: { cause: CauseCode; text: string }[] = [];
@@ -677,6 +691,27 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
           entry,
         );
     }
+  }
+  for (const entry of dimensions.values()) {
+    const [name, value] = entry.split("|") as [string, string];
+    const [row] = await entities.queryAll("FinancialDimensionValues", {
+      filter: and(eq("FinancialDimension", name), eq("DimensionValue", value)),
+      top: 1,
+    });
+    if (row === undefined)
+      found(
+        "DIMENSION_VALUE_MISSING",
+        `value ${value} of dimension ${name} does not exist`,
+        dimensions,
+        entry,
+      );
+    else if (row.IsSuspended === "Yes" || row.IsBlockedForManualEntry === "Yes")
+      found(
+        "DIMENSION_VALUE_BLOCKED",
+        `value ${value} of dimension ${name} is ${row.IsSuspended === "Yes" ? "suspended" : "blocked for manual entry"}`,
+        dimensions,
+        entry,
+      );
   }
   for (const currency of currencies.values())
     if ((await entities.get("Currencies", { CurrencyCode: currency })) === undefined)
@@ -725,6 +760,7 @@ async function masterData(client: D365Client, journals: readonly Journal[]): Pro
   const evidence: CheckResult["evidence"] = {
     accounts: accounts.size,
     counterparties: counterparties.size,
+    dimensionValues: dimensions.size,
     currencies: currencies.size,
     journalNames: names.size,
     ...(findings.length === 0 ? {} : { problems: findings.length }),

@@ -130,6 +130,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // The environment URL is the emulator's own origin, so `aud` checks work as in F&O.
   const saved = stateFile?.load();
   const data = saved ?? fresh(origin);
+  if (saved !== undefined) {
+    // A state saved by an older emulator lacks the tables added since (customers, dimension values…):
+    // they start as the scenario has them, so what was kept and what is new both work.
+    const seed = fresh(origin).tables;
+    for (const [name, rows] of Object.entries(seed)) data.tables[name] ??= rows;
+  }
   data.config.environmentUrl = origin;
   context.state = new EmulatorState(data, defs);
   context.random = seededRandom(data.config.randomSeed);

@@ -561,6 +561,41 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     ]);
   });
 
+  it("DIMENSION_VALUE_MISSING and DIMENSION_VALUE_BLOCKED: every dimension value of the file, before anything is sent", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-doctor-file-"));
+    const path = join(dir, "dimensions.csv");
+    writeFileSync(
+      path,
+      [
+        "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode,Dim.Department",
+        "d1,usmf,GenJrn,V1,2026-11-30,601100,10.00,,USD,099",
+        "d1,usmf,GenJrn,V1,2026-11-30,110110,,10.00,USD,",
+        "d2,usmf,GenJrn,V1,2026-11-30,601100,10.00,,USD,024",
+        "d2,usmf,GenJrn,V1,2026-11-30,110110,,10.00,USD,",
+        "d3,usmf,GenJrn,V1,2026-11-30,601100-009-022,10.00,,USD,",
+        "d3,usmf,GenJrn,V1,2026-11-30,110110,,10.00,USD,",
+      ].join("\n"),
+    );
+    const before = (await emulator.admin.journals()).length;
+    const { code, report } = await doctor(
+      env(emulator, { LEDGER_BRIDGE_CONFIG: configFile() }),
+      "--file",
+      path,
+    );
+    assert.equal(code, 1);
+    const master = report.checks.find((check) => check.id === "master-data");
+    const problems = Object.entries(master?.evidence ?? {})
+      .filter(([name]) => /^problem\d+$/.test(name))
+      .map(([, text]) => String(text))
+      .sort();
+    assert.deepEqual(problems, [
+      "DIMENSION_VALUE_BLOCKED: value 024 of dimension Department is suspended (d2 line 1)",
+      "DIMENSION_VALUE_MISSING: value 009 of dimension BusinessUnit does not exist (d3 line 1)",
+      "DIMENSION_VALUE_MISSING: value 099 of dimension Department does not exist (d1 line 1)",
+    ]);
+    assert.equal((await emulator.admin.journals()).length, before, "nothing was sent");
+  });
+
   it("THROTTLED: F&O answered 429 during the checks", async () => {
     await emulator.admin.configure({ retryAfterSeconds: 0 });
     await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });

@@ -179,6 +179,33 @@ describe("journal headers and lines", () => {
     assert.equal(readOnly.status, 405);
   });
 
+  it("validates financial dimensions: values exist and are not suspended, and the account structure takes them", async () => {
+    const batch = await header();
+    const ok = await post(
+      "/data/LedgerJournalLines",
+      line(batch, "V1", "601100-001-022", "DebitAmount", "1"),
+    );
+    assert.equal(ok.status, 201, ok.body);
+    const cases: Array<[string, RegExp, string?]> = [
+      ["601100-001-099", /Value '099' for dimension 'Department' does not exist\./],
+      [
+        "110110-001-022",
+        /Dimension 'Department' is not valid for main account 110110 in account structure 'Balance sheet'\./,
+      ],
+      ["601100-001-022-007-1", /has 4 dimension segments; the format for integrating applications has 3/],
+      ["601100", /Value '024' for dimension 'Department' is suspended\./, "-024-"],
+    ];
+    for (const [account, message, defaults] of cases) {
+      const body = line(batch, "V1", account, "DebitAmount", "1");
+      const answer = await post(
+        "/data/LedgerJournalLines",
+        defaults === undefined ? body : body.replace(/}$/, `,"DefaultDimensionDisplayValue":"${defaults}"}`),
+      );
+      assert.ok([400, 500].includes(answer.status), `${account}: ${answer.status}`);
+      assert.match(answer.body, message, account);
+    }
+  });
+
   it("takes a customer line; refuses a project line as F&O refuses an account it cannot find (not 501)", async () => {
     const batch = await header();
     const customer = await post(

@@ -196,6 +196,23 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
     ],
   },
   {
+    // Keys and properties from the real metadata (ntrtd/d365-agent asset/client/src/FinancialDimensionValues.ts);
+    // the emulator's values are shared by every legal entity (LegalEntityId empty).
+    name: "FinancialDimensionValues",
+    entityType: "FinancialDimensionValue",
+    keys: ["FinancialDimension", "LegalEntityId", "DimensionValue"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [
+      s("FinancialDimension", 30),
+      s("LegalEntityId", 4),
+      s("DimensionValue", 30),
+      s("Description", 60),
+      e("IsSuspended", "NoYes"),
+      e("IsBlockedForManualEntry", "NoYes"),
+    ],
+  },
+  {
     name: "JournalNames",
     entityType: "JournalName",
     keys: ["dataAreaId", "Name"],

@@ -11,6 +11,7 @@ import type { EmuResponse } from "../http.js";
 import type { Row } from "../state/model.js";
 import { isDecimal, type Transaction } from "../state/store.js";
 import { findAccount } from "./accounts.js";
+import { dimensionProblems } from "./dimensions.js";
 import { FnoErrors, type InfologLine } from "./errors.js";
 import { canUseJournalName, type Principal } from "./security.js";
 
@@ -167,8 +168,12 @@ export class Journals {
     account: Row[string] | undefined,
   ): InfologLine[] {
     if (typeof account !== "string" || account === "") return [error(`Field '${field}' must be filled in.`)];
-    const found = findAccount(this.state, company, field, String(type ?? "Ledger"), account);
-    return found.ok ? [] : [error(found.problem)];
+    const kind = String(type ?? "Ledger");
+    const found = findAccount(this.state, company, field, kind, account);
+    if (!found.ok) return [error(found.problem)];
+    if (kind !== "Ledger") return [];
+    const [mainAccount, ...segments] = account.split("-");
+    return dimensionProblems(this.state, mainAccount, segments, field).map((problem) => error(problem));
   }
 
   createLine(principal: Principal, input: Row, tx: Transaction): Outcome<Row> {
@@ -198,6 +203,18 @@ export class Journals {
           input.OffsetAccountDisplayValue,
         ),
       );
+    const defaults = input.DefaultDimensionDisplayValue;
+    if (typeof defaults === "string" && defaults !== "") {
+      const ledger =
+        (input.AccountType ?? "Ledger") === "Ledger" ? String(input.AccountDisplayValue ?? "") : "";
+      for (const problem of dimensionProblems(
+        this.state,
+        ledger === "" ? undefined : ledger.split("-")[0],
+        defaults.split("-"),
+        "DefaultDimensionDisplayValue",
+      ))
+        problems.push(error(problem));
+    }
     if (typeof input.TransDate !== "string") problems.push(error("Field 'Date' must be filled in."));
     if (typeof input.Voucher !== "string" || input.Voucher === "")
       problems.push(error("Field 'Voucher' must be filled in."));
@@ -226,7 +243,14 @@ export class Journals {
         )
         .plus(1);
     }
-    if (problems.length > 0) return fail(LINE, ...problems);
+    // The account's segments and the default dimensions may name the same wrong value: say it once.
+    if (problems.length > 0)
+      return fail(
+        LINE,
+        ...problems.filter(
+          (problem, index) => problems.findIndex((each) => each.text === problem.text) === index,
+        ),
+      );
     const row: Row = {
       AccountType: "Ledger",
       OffsetAccountType: "Ledger",

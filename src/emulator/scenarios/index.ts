@@ -91,6 +91,7 @@ const ACCOUNTANT: SecurityRole = {
     GeneralJournalAccountEntry: "write",
     MainAccounts: "read",
     CustomersV3: "read",
+    FinancialDimensionValues: "read",
     VendorsV2: "read",
     BankAccounts: "read",
     JournalNames: "read",
@@ -103,6 +104,14 @@ const ACCOUNTANT: SecurityRole = {
   services: ["JournalPostingService"],
 };
 
+const dimensionValue = (dimension: string, value: string, suspended = "No"): Row => ({
+  FinancialDimension: dimension,
+  LegalEntityId: "",
+  DimensionValue: value,
+  Description: `${dimension} ${value}`,
+  IsSuspended: suspended,
+  IsBlockedForManualEntry: "No",
+});
 const customer = (account: string, name: string, hold: string): Row => ({
   dataAreaId: "usmf",
   CustomerAccount: account,
@@ -181,6 +190,12 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
       bank("USMF OPER", "Operating account", "USD", "110110", "Active"),
       bank("USMF EUR", "Euro account", "EUR", "110150", "Active"),
       bank("USMF OLD", "Closed account", "USD", "110110", "Inactive"),
+    ],
+    FinancialDimensionValues: [
+      ...["001", "002", "003", "004"].map((value) => dimensionValue("BusinessUnit", value)),
+      ...["015", "021", "022", "023"].map((value) => dimensionValue("Department", value)),
+      dimensionValue("Department", "024", "Yes"),
+      ...["007", "008", "009", "010"].map((value) => dimensionValue("CostCenter", value)),
     ],
     JournalNames: journalNames,
     Currencies: currencies,
