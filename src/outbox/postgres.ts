@@ -62,6 +62,8 @@ export interface PostgresOptions {
   readonly max?: number;
   /** Injected in tests; the retries after a lost connection wait with it. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Waits before each retry after a lost connection (default about 30 s in all; [] for none: a check). */
+  readonly reconnectDelaysMs?: readonly number[];
 }
 
 export class PostgresDatabase implements SqlDatabase {
@@ -69,6 +71,7 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly pool: pg.Pool;
   private readonly client = new AsyncLocalStorage<pg.PoolClient>();
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly reconnectDelays: readonly number[];
 
   constructor(url: string, options: PostgresOptions = {}) {
     this.pool = new pg.Pool({
@@ -89,6 +92,7 @@ export class PostgresDatabase implements SqlDatabase {
     // that ends the process. The error still reaches the caller: the query in flight fails with it.
     this.pool.on("connect", (client) => client.on("error", () => undefined));
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.reconnectDelays = options.reconnectDelaysMs ?? RECONNECT_DELAYS_MS;
   }
 
   /**
@@ -108,7 +112,7 @@ export class PostgresDatabase implements SqlDatabase {
             cause: error,
           });
         if (!connectionLost(error)) throw error;
-        const delay = RECONNECT_DELAYS_MS[retry];
+        const delay = this.reconnectDelays[retry];
         if (delay === undefined) throw unavailable(error, `${what} failed after ${retry} reconnects`);
         await this.sleep(delay);
       }

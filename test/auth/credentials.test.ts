@@ -211,7 +211,18 @@ describe("inspectToken", () => {
       `${emulator.d365Url}/.default`,
     ).token();
     const claims = inspectToken(token);
-    assert.deepEqual(Object.keys(claims ?? {}).sort(), ["appid", "aud", "exp", "iat", "iss", "oid", "tid"]);
+    assert.deepEqual(Object.keys(claims ?? {}).sort(), [
+      "appid",
+      "aud",
+      "exp",
+      "iat",
+      "idtyp",
+      "iss",
+      "nbf",
+      "oid",
+      "tid",
+      "ver",
+    ]);
     assert.equal(inspectToken("not a token"), undefined);
   });
 });

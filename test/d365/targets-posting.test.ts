@@ -43,7 +43,10 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
   it("delivers the bundled example journals and posts them, every amount exact in the ledger", async () => {
     const { client } = clientFor(emulator);
     const entities = new Entities(client);
-    const target = createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] });
+    const target = createTarget({
+      kind: "ledger-journal",
+      dimensionFormat: ["BusinessUnit", "Department", "CostCenter"],
+    });
     for (const journal of await journalsOf("journals.csv")) {
       const plan = compiled(target.compile(journal, markerFor(journal.key)));
       const header = await entities.create(
@@ -63,7 +66,8 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
       ["48250", "3691.13", "-9650", "-7382.26", "-34908.87"],
     );
     const lines = (await emulator.admin.journals())[0]?.lines ?? [];
-    assert.equal(lines[0]?.DefaultDimensionDisplayValue, "022");
+    // The emulator's format for integrating applications: BusinessUnit-Department-CostCenter.
+    assert.equal(lines[0]?.DefaultDimensionDisplayValue, "-022-");
     assert.equal(lines[0]?.TransDate, "2026-11-27T00:00:00Z");
     client.close();
   });
@@ -98,10 +102,10 @@ describe("ledger-journal target: header, lines in one changeset, posting", () =>
   it("answers without a JournalBatchNumber are D365_INVALID_RESPONSE, never the text 'undefined'", async () => {
     const [journal] = await journalsOf("journals.csv");
     const plan = compiled(
-      createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] }).compile(
-        journal as Journal,
-        "lb:x",
-      ),
+      createTarget({
+        kind: "ledger-journal",
+        dimensionFormat: ["BusinessUnit", "Department", "CostCenter"],
+      }).compile(journal as Journal, "lb:x"),
     );
     for (const answer of [
       undefined,

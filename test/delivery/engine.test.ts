@@ -87,7 +87,10 @@ for (const engine of ENGINES) {
       new DeliveryEngine({
         store,
         client,
-        target: createTarget({ kind: "ledger-journal", dimensionFormat: ["Department"] }),
+        target: createTarget({
+          kind: "ledger-journal",
+          dimensionFormat: ["BusinessUnit", "Department", "CostCenter"],
+        }),
         random: () => 0,
         ...options,
       });

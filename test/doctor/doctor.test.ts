@@ -596,6 +596,16 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     assert.equal((await emulator.admin.journals()).length, before, "nothing was sent");
   });
 
+  it("STORE_UNREACHABLE: a PostgreSQL store that does not answer", async () => {
+    const { code, report } = await doctor(
+      env(emulator, { LEDGER_BRIDGE_STORE: "postgres://nobody@127.0.0.1:1/nothing?connect_timeout=2" }),
+    );
+    assert.equal(code, 1);
+    const store = report.checks.find((check) => check.id === "store");
+    assert.equal(store?.status, "fail");
+    assert.equal(store?.cause?.code, "STORE_UNREACHABLE");
+  });
+
   it("THROTTLED: F&O answered 429 during the checks", async () => {
     await emulator.admin.configure({ retryAfterSeconds: 0 });
     await emulator.admin.addFault({ kind: "429", entitySet: "LedgerJournalHeaders", remaining: 1 });
@@ -701,6 +711,13 @@ describe("ledger-bridge doctor --token: a token another client obtained", () => 
     const app = report.checks.find((check) => check.id === "token-app");
     assert.equal(app?.status, "skipped");
     assert.match(String(app?.evidence.reason), /D365_FORBIDDEN/);
+  });
+
+  it("names a token that is not valid yet (TOKEN_NOT_YET_VALID): a clock far ahead", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { code, report } = await withToken(await sign({ nbf: now + 3600, exp: now + 7200 }));
+    assert.equal(code, 1);
+    assert.equal(causeOfCheck(report, "token-lifetime"), "TOKEN_NOT_YET_VALID");
   });
 
   it("names something that is not a JWT (TOKEN_NOT_A_JWT)", async () => {
