@@ -444,36 +444,32 @@ function describe(detail) {
   return parts.join("; ");
 }
 
-$("redrive").addEventListener("click", async () => {
-  const button = $("redrive");
-  button.disabled = true;
-  try {
-    await api(`/v1/journals/${encodeURIComponent(ui.open)}/redrive`, { method: "POST" });
-    $("redrive-result").textContent = "Redriven: back to ready; the worker delivers it next.";
-    await refresh();
-  } catch (error) {
-    $("redrive-result").textContent =
-      `Redrive refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
-  } finally {
-    button.disabled = false;
-  }
-});
-
-$("cancel").addEventListener("click", async () => {
-  const button = $("cancel");
-  if (!window.confirm(`Cancel journal ${ui.open}? It will not be delivered; this cannot be undone.`)) return;
-  button.disabled = true;
-  try {
-    await api(`/v1/journals/${encodeURIComponent(ui.open)}/cancel`, { method: "POST" });
-    $("redrive-result").textContent = "Cancelled: it will not be delivered.";
-    await refresh();
-  } catch (error) {
-    $("redrive-result").textContent =
-      `Cancel refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
-  } finally {
-    button.disabled = false;
-  }
-});
+/** A journal's action button: POSTs its route, says what happened, refreshes. */
+function journalAction(id, route, done, verb, confirmText) {
+  $(id).addEventListener("click", async () => {
+    const button = $(id);
+    if (confirmText !== undefined && !window.confirm(confirmText(ui.open))) return;
+    button.disabled = true;
+    try {
+      await api(`/v1/journals/${encodeURIComponent(ui.open)}/${route}`, { method: "POST" });
+      $("redrive-result").textContent = done;
+      await refresh();
+    } catch (error) {
+      $("redrive-result").textContent =
+        `${verb} refused: ${error.message}${error.details?.fix ? ` ${error.details.fix}` : ""}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+journalAction("redrive", "redrive", "Redriven: back to ready; the worker delivers it next.", "Redrive");
+journalAction(
+  "cancel",
+  "cancel",
+  "Cancelled: it will not be delivered.",
+  "Cancel",
+  (key) => `Cancel journal ${key}? It will not be delivered; this cannot be undone.`,
+);
 
 // --- redrive many -------------------------------------------------------------------------------------
 

@@ -12,12 +12,10 @@ import { createServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { runServe, type Serving } from "../../src/cli/commands/serve.js";
-import type { CliIo } from "../../src/cli/io.js";
 import { markerFor } from "../../src/d365/targets/index.js";
-import type { RunningEmulator } from "../../src/emulator/index.js";
 import { DEMO } from "../../src/emulator/scenarios/index.js";
 import { cli } from "../helpers/cli.js";
+import { startServe } from "../helpers/serve.js";
 
 const JOURNALS = 30;
 
@@ -84,27 +82,8 @@ describe("an environment-wide refusal pauses delivery", () => {
       LEDGER_BRIDGE_WEBHOOK_URL: hooks.url,
       LEDGER_BRIDGE_WEBHOOK_SECRET: SECRET,
     };
-    const key = JSON.parse((await cli(["keys", "create", "--scope", "admin", "--json"], { env })).stdout).key;
-    let stderr = "";
-    const io: CliIo = {
-      stdout: { write: () => undefined, isTTY: false },
-      stderr: { write: (text: string) => (stderr += text), isTTY: false },
-      env,
-    };
-    let stop: (value: unknown) => void = () => {};
-    const stopped = new Promise((resolve) => {
-      stop = resolve;
-    });
-    let serving: Serving | undefined;
-    let finished: Promise<number> = Promise.resolve(-1);
-    await new Promise<void>((resolve) => {
-      finished = runServe({ port: "0", post: false }, io, stopped, (value) => {
-        serving = value;
-        resolve();
-      });
-    });
-    const { url } = serving as Serving;
-    const emulator = (serving as Serving).emulator as RunningEmulator;
+    const serve = await startServe(env, { post: false });
+    const { url, emulator, key } = serve;
     const headers = { authorization: `Bearer ${key}` };
     const overview = async () => (await (await fetch(`${url}/v1/overview`, { headers })).json()) as Overview;
     try {
@@ -187,8 +166,7 @@ describe("an environment-wide refusal pauses delivery", () => {
         "D365_UNAUTHORIZED",
       );
     } finally {
-      stop(undefined);
-      assert.equal(await finished, 0, stderr.slice(-2000));
+      assert.equal(await serve.stop(), 0, serve.stderr().slice(-2000));
       hooks.close();
     }
   });

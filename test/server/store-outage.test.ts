@@ -10,12 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import pg from "pg";
-import { runServe, type Serving } from "../../src/cli/commands/serve.js";
-import type { CliIo } from "../../src/cli/io.js";
 import { markerFor } from "../../src/d365/targets/index.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
 import { cli } from "../helpers/cli.js";
 import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
+import { startServe } from "../helpers/serve.js";
 import { POSTGRES_URL, postgresAvailable } from "../helpers/stores.js";
 
 const JOURNALS = 1000;
@@ -85,16 +84,6 @@ async function exactlyOnce(emulator: RunningEmulator, prefix: string, count: num
   assert.deepEqual({ lost, duplicated }, { lost: 0, duplicated: 0 });
 }
 
-function captureIo(env: Record<string, string>): CliIo & { err: () => string } {
-  let stderr = "";
-  return {
-    stdout: { write: () => undefined, isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    env,
-    err: () => stderr,
-  };
-}
-
 describe("PostgreSQL connections terminated during delivery", async () => {
   if (!(await postgresAvailable())) {
     it(`skipped: PostgreSQL is not reachable at ${POSTGRES_URL}`, { skip: true }, () => undefined);
@@ -108,22 +97,8 @@ describe("PostgreSQL connections terminated during delivery", async () => {
       LEDGER_BRIDGE_STORE: store.url,
       LEDGER_BRIDGE_WORKER_STALL_MS: "1500",
     };
-    const key = JSON.parse((await cli(["keys", "create", "--scope", "admin", "--json"], { env })).stdout).key;
-    const io = captureIo(env);
-    let stop: (value: unknown) => void = () => {};
-    const stopped = new Promise((resolve) => {
-      stop = resolve;
-    });
-    let serving: Serving | undefined;
-    let finished: Promise<number> = Promise.resolve(-1);
-    await new Promise<void>((resolve) => {
-      finished = runServe({ port: "0", post: false }, io, stopped, (value) => {
-        serving = value;
-        resolve();
-      });
-    });
-    const url = (serving as Serving).url;
-    const emulator = (serving as Serving).emulator as RunningEmulator;
+    const serve = await startServe(env, { post: false });
+    const { url, emulator, key } = serve;
     const headers = { authorization: `Bearer ${key}` };
     try {
       const upload = await fetch(`${url}/v1/journals/files?name=outage.csv`, {
@@ -172,14 +147,9 @@ describe("PostgreSQL connections terminated during delivery", async () => {
         if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(ready, 200, "ready again once the worker makes progress");
-      assert.doesNotMatch(io.err(), /Unhandled|uncaught/i);
+      assert.doesNotMatch(serve.stderr(), /Unhandled|uncaught/i);
     } finally {
-      stop(undefined);
-      const code = await Promise.race([
-        finished,
-        new Promise((resolve) => setTimeout(() => resolve("hung"), 30_000)),
-      ]);
-      assert.equal(code, 0, `serve stopped gracefully: ${io.err().slice(-2000)}`);
+      assert.equal(await serve.stop(), 0, `serve stopped gracefully: ${serve.stderr().slice(-2000)}`);
       await store.cleanup();
     }
   });
