@@ -162,12 +162,12 @@ describe("Entra ID token service: errors with the real AADSTS codes", () => {
     );
   });
 
-  it("70011 for a scope that is not resource/.default in the client credentials flow", () =>
+  it("1002012 for a scope that is not resource/.default in the client credentials flow (as Entra answers)", () =>
     expectAadError(
       tokenRequest(emulator, clientCredentials({ scope: `${emulator.d365Url}/Odata.FullAccess` })),
       400,
       "invalid_scope",
-      70011,
+      1002012,
     ));
 
   it("65001 when the user or an administrator has not consented", async () => {

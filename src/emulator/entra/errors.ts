@@ -74,6 +74,14 @@ export const EntraErrors = {
       70011,
       `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' ('${scope}') is not valid. The scope ${scope} is not valid.`,
     ),
+  // Entra's answer when the client credentials flow asks for a scope other than <resource>/.default.
+  defaultScopeRequired: (scope: string) =>
+    aad(
+      400,
+      "invalid_scope",
+      1002012,
+      `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    ),
   consentRequired: (clientId: string, name: string) =>
     aad(
       400,

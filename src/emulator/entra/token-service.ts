@@ -156,11 +156,9 @@ export class TokenService {
     if (slash <= "https://".length) return EntraErrors.invalidScope(scope);
     const resource = scope.slice(0, slash);
     const permission = scope.slice(slash + 1);
-    if (
-      appOnly ? permission !== ".default" : permission !== ".default" && !FNO_DELEGATED.includes(permission)
-    ) {
+    if (appOnly && permission !== ".default") return EntraErrors.defaultScopeRequired(scope);
+    if (!appOnly && permission !== ".default" && !FNO_DELEGATED.includes(permission))
       return EntraErrors.invalidScope(scope);
-    }
     if (normalizeResource(resource) !== this.config.environmentUrl) {
       return EntraErrors.resourceNotFound(resource, this.config.tenantId);
     }

@@ -109,7 +109,8 @@ export function wantsDecimalStrings(request: EmuRequest): boolean {
 function etag(row: Row): string {
   const version = typeof row.$version === "number" ? row.$version : 1;
   const recId = typeof row.$recId === "number" ? row.$recId : 0;
-  return `W/"${Buffer.from(`${version},${recId}`).toString("base64")}"`;
+  // As F&O writes them: base64 of 'version,recId' with its single quotes (e.g. W/"JzAsMjI1NjU0ODg4NzAn").
+  return `W/"${Buffer.from(`'${version},${recId}'`).toString("base64")}"`;
 }
 
 /** A row as the wire shows it: hidden fields dropped, `$select` applied, an ETag added. */
