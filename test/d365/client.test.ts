@@ -96,22 +96,28 @@ describe("F&O client: writes are never sent blind", () => {
       status: 502,
     });
     await assert.rejects(entities.create("LedgerJournalHeaders", { JournalName: "GenJrn" }), InDoubtError);
-    await assert.rejects(
-      entities.create("LedgerJournalHeaders", { JournalName: "Nope" }),
-      (error: unknown) => {
-        assert.ok(error instanceof D365Error && !(error instanceof InDoubtError));
-        assert.equal(error.code, "D365_BUSINESS_RULE");
-        assert.equal(error.retryable, "no");
-        assert.deepEqual(error.infolog, [
-          {
-            level: "Error",
-            text: "The value 'Nope' in field 'Name' is not found in the relating table 'Journal names'.",
-          },
-        ]);
-        return true;
-      },
-    );
-    assert.equal((await fnoRequests()).filter((entry) => entry.method === "POST").length, 2);
+    // F&O answers a business-rule refusal with 500 or with 400 (both seen): the same definite failure.
+    for (const status of [500, 400] as const) {
+      await emulator.admin.configure({ writeFailureStatus: status });
+      await assert.rejects(
+        entities.create("LedgerJournalHeaders", { JournalName: "Nope" }),
+        (error: unknown) => {
+          assert.ok(error instanceof D365Error && !(error instanceof InDoubtError));
+          assert.equal(error.status, status);
+          assert.equal(error.code, "D365_BUSINESS_RULE");
+          assert.equal(error.retryable, "no");
+          assert.deepEqual(error.infolog, [
+            {
+              level: "Error",
+              text: "The value 'Nope' in field 'Name' is not found in the relating table 'Journal names'.",
+            },
+            { level: "Warning", text: "validateWrite failed on data source 'LedgerJournalHeaderEntity'." },
+          ]);
+          return true;
+        },
+      );
+    }
+    assert.equal((await fnoRequests()).filter((entry) => entry.method === "POST").length, 3);
   });
 
   it("retries a GET after 5xx with backoff, and a write that provably never left", async () => {

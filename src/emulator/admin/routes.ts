@@ -31,6 +31,7 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
   "csrfTokenLifetimeSeconds",
   "deviceCodeIntervalSeconds",
   "postingParameters",
+  "writeFailureStatus",
   "randomSeed",
   "tenantDomains",
 ];

@@ -20,6 +20,31 @@ function odata(status: number, message: string, inner?: { message: string; type:
   );
 }
 
+/** F&O's write and delete exceptions: the Infolog inside, a stack trace filled (its frames are F&O's names). */
+function axFailure(
+  status: 400 | 500,
+  what: "Write" | "Delete",
+  entity: string,
+  exception: string,
+  infolog: readonly InfologLine[],
+): EmuResponse {
+  return json(
+    status,
+    {
+      error: {
+        code: "",
+        message: "An error has occurred.",
+        innererror: {
+          message: `${what} failed for table row of type '${entity}'. Infolog: ${infolog.map((line) => `${line.level}: ${line.text}`).join("; ")}.`,
+          type: `Microsoft.Dynamics.Platform.Integration.Services.OData.${exception}`,
+          stacktrace: `   at Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataDelegatingHandler.SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)`,
+        },
+      },
+    },
+    ODATA_HEADERS,
+  );
+}
+
 export type InfologLevel = "Error" | "Warning" | "Info";
 export interface InfologLine {
   readonly level: InfologLevel;
@@ -27,20 +52,24 @@ export interface InfologLine {
 }
 
 export const FnoErrors = {
-  /** A business rule refused a write: 500 with the Infolog, as the OData write pipeline reports it. */
-  writeFailed: (tableOrEntity: string, infolog: readonly InfologLine[]) =>
-    odata(500, "An error has occurred.", {
-      message: `Write failed for table row of type '${tableOrEntity}'. Infolog: ${infolog.map((line) => `${line.level}: ${line.text}`).join("; ")}.`,
-      type: "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException",
-    }),
-  deleteFailed: (entity: string, infolog: readonly InfologLine[]) =>
-    odata(500, "An error has occurred.", {
-      message: `Delete failed for table row of type '${entity}'. Infolog: ${infolog.map((line) => `${line.level}: ${line.text}`).join("; ")}.`,
-      type: "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataDeleteException",
-    }),
+  /**
+   * A business rule refused a write, with the Infolog, as the OData write pipeline reports it: 500 or
+   * 400 (both seen from F&O), the Infolog's lines and F&O's closing warning that the data source's
+   * validateWrite failed, and a stack trace.
+   */
+  writeFailed: (entity: string, status: 400 | 500, infolog: readonly InfologLine[]) =>
+    axFailure(status, "Write", entity, "AxODataWriteException", [
+      ...infolog,
+      { level: "Warning", text: `validateWrite failed on data source '${entity}'.` },
+    ]),
+  deleteFailed: (entity: string, status: 400 | 500, infolog: readonly InfologLine[]) =>
+    axFailure(status, "Delete", entity, "AxODataDeleteException", infolog),
   badRequest: (message: string) => odata(400, message),
+  /** An unknown route: the Web API's own shape, as F&O answers (not an OData error). */
   notFoundResource: (url: string) =>
-    odata(404, `No HTTP resource was found that matches the request URI '${url}'.`),
+    json(404, {
+      Message: `No HTTP resource was found that matches the request URI '${url}'. No route data was found for this request.`,
+    }),
   entityNotFound: (entitySet: string) => odata(404, `Resource not found for the segment '${entitySet}'.`),
   methodNotAllowed: (method: string, entitySet: string) =>
     odata(405, `The requested resource does not support http method '${method}' on '${entitySet}'.`),

@@ -20,10 +20,6 @@ export type Outcome<T> =
   | { readonly ok: false; readonly response: EmuResponse };
 
 const error = (text: string): InfologLine => ({ level: "Error", text });
-const fail = (entity: string, ...lines: InfologLine[]): Outcome<never> => ({
-  ok: false,
-  response: FnoErrors.writeFailed(entity, lines),
-});
 
 const HEADER = "LedgerJournalHeaderEntity";
 const LINE = "LedgerJournalLineEntity";
@@ -37,6 +33,15 @@ export class Journals {
 
   private get state() {
     return this.context.state;
+  }
+
+  /** F&O answers a business-rule refusal with 500, or 400 (both are seen): the setting chooses. */
+  private failureStatus(): 400 | 500 {
+    return this.context.state.config.writeFailureStatus ?? 500;
+  }
+
+  private fail(entity: string, ...lines: InfologLine[]): Outcome<never> {
+    return { ok: false, response: FnoErrors.writeFailed(entity, this.failureStatus(), lines) };
   }
 
   company(principal: Principal, row: Row): string {
@@ -69,27 +74,30 @@ export class Journals {
   createHeader(principal: Principal, input: Row, tx: Transaction): Outcome<Row> {
     const company = this.company(principal, input);
     if (this.state.table("LegalEntities").get({ LegalEntityId: company }) === undefined) {
-      return fail(HEADER, error(`Company ${company} does not exist.`));
+      return this.fail(HEADER, error(`Company ${company} does not exist.`));
     }
     const name = typeof input.JournalName === "string" ? input.JournalName : "";
-    if (name === "") return fail(HEADER, error("Field 'Name' must be filled in."));
+    if (name === "") return this.fail(HEADER, error("Field 'Name' must be filled in."));
     const journalName = this.state.table("JournalNames").get({ dataAreaId: company, Name: name });
     if (journalName === undefined) {
-      return fail(
+      return this.fail(
         HEADER,
         error(`The value '${name}' in field 'Name' is not found in the relating table 'Journal names'.`),
       );
     }
     if (!canUseJournalName(principal, name)) {
-      return fail(HEADER, error(`You are not authorized to use journal name '${name}'.`));
+      return this.fail(HEADER, error(`You are not authorized to use journal name '${name}'.`));
     }
     const sequence = this.state.data.journalNumbers[company];
     if (sequence === undefined)
-      return fail(HEADER, error(`No number sequence is set up for journal batch numbers in ${company}.`));
+      return this.fail(
+        HEADER,
+        error(`No number sequence is set up for journal batch numbers in ${company}.`),
+      );
     let number: string;
     if (typeof input.JournalBatchNumber === "string" && input.JournalBatchNumber !== "") {
       if (!sequence.allowManual) {
-        return fail(
+        return this.fail(
           HEADER,
           error(
             "The number sequence for journal batch numbers does not allow manual numbers; leave JournalBatchNumber empty.",
@@ -98,7 +106,7 @@ export class Journals {
       }
       number = input.JournalBatchNumber;
       if (this.header(company, number) !== undefined) {
-        return fail(
+        return this.fail(
           HEADER,
           error(
             `Cannot create a record in Journal (LedgerJournalTable). Journal batch number: ${number}. The record already exists.`,
@@ -128,14 +136,17 @@ export class Journals {
   /** Header changes F&O allows on an unposted journal: the description. */
   updateHeader(header: Row, input: Row, tx: Transaction): Outcome<Row> {
     if (header.IsPosted === "Yes")
-      return fail(HEADER, error(`Journal ${header.JournalBatchNumber} is posted and cannot be changed.`));
+      return this.fail(
+        HEADER,
+        error(`Journal ${header.JournalBatchNumber} is posted and cannot be changed.`),
+      );
     for (const name of Object.keys(input)) {
       if (
         name !== "Description" &&
         input[name] !== header[name] &&
         !(name === "dataAreaId" && lower(input[name]) === lower(header[name]))
       ) {
-        return fail(HEADER, error(`Field '${name}' cannot be changed on an existing journal.`));
+        return this.fail(HEADER, error(`Field '${name}' cannot be changed on an existing journal.`));
       }
     }
     this.state
@@ -148,7 +159,7 @@ export class Journals {
     if (header.IsPosted === "Yes") {
       return {
         ok: false,
-        response: FnoErrors.deleteFailed(HEADER, [
+        response: FnoErrors.deleteFailed(HEADER, this.failureStatus(), [
           error(`Journal ${header.JournalBatchNumber} is posted and cannot be deleted.`),
         ]),
       };
@@ -181,7 +192,7 @@ export class Journals {
     const batch = typeof input.JournalBatchNumber === "string" ? input.JournalBatchNumber : "";
     const header = this.header(company, batch);
     if (header === undefined) {
-      return fail(
+      return this.fail(
         LINE,
         error(
           `Journal batch number '${batch}' does not exist in company ${company}; create the journal header first.`,
@@ -189,7 +200,7 @@ export class Journals {
       );
     }
     if (header.IsPosted === "Yes")
-      return fail(LINE, error(`Journal ${header.JournalBatchNumber} is posted; lines cannot be added.`));
+      return this.fail(LINE, error(`Journal ${header.JournalBatchNumber} is posted; lines cannot be added.`));
     const problems: InfologLine[] = [];
     problems.push(
       ...this.checkAccount(company, "AccountDisplayValue", input.AccountType, input.AccountDisplayValue),
@@ -245,7 +256,7 @@ export class Journals {
     }
     // The account's segments and the default dimensions may name the same wrong value: say it once.
     if (problems.length > 0)
-      return fail(
+      return this.fail(
         LINE,
         ...problems.filter(
           (problem, index) => problems.findIndex((each) => each.text === problem.text) === index,
@@ -275,7 +286,7 @@ export class Journals {
   updateLine(line: Row, input: Row, tx: Transaction): Outcome<Row> {
     const header = this.header(lower(line.dataAreaId), String(line.JournalBatchNumber));
     if (header?.IsPosted === "Yes")
-      return fail(LINE, error(`Journal ${line.JournalBatchNumber} is posted and cannot be changed.`));
+      return this.fail(LINE, error(`Journal ${line.JournalBatchNumber} is posted and cannot be changed.`));
     for (const key of ["dataAreaId", "JournalBatchNumber", "LineNumber"]) {
       const value = input[key];
       if (
@@ -283,7 +294,7 @@ export class Journals {
         String(isDecimal(value) ? value.toFixed() : value).toLowerCase() !==
           String(isDecimal(line[key]) ? (line[key] as Big.Big).toFixed() : line[key]).toLowerCase()
       ) {
-        return fail(LINE, error(`Field '${key}' cannot be changed on an existing line.`));
+        return this.fail(LINE, error(`Field '${key}' cannot be changed on an existing line.`));
       }
     }
     this.state
@@ -297,7 +308,7 @@ export class Journals {
     if (header?.IsPosted === "Yes") {
       return {
         ok: false,
-        response: FnoErrors.deleteFailed(LINE, [
+        response: FnoErrors.deleteFailed(LINE, this.failureStatus(), [
           error(`Journal ${line.JournalBatchNumber} is posted and cannot be changed.`),
         ]),
       };

@@ -145,6 +145,8 @@ export interface EmulatorConfig {
    * the contract's callers cannot call.
    */
   postingParameters?: { company: string; journal: string };
+  /** The status of a business-rule refusal of a write: 500 (default) or 400, both seen from F&O. */
+  writeFailureStatus?: 400 | 500;
   faults: FaultRule[];
   /** Seed of the random numbers used by fault rates. */
   randomSeed: number;
