@@ -4,9 +4,10 @@
  * clients trust the CA by NODE_EXTRA_CA_CERTS or by passing it to their credential (docs/emulator.md).
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import forge from "node-forge";
+import { putWhole, withLock } from "./files.js";
 
 export interface EmulatorTls {
   readonly caCertPem: string;
@@ -79,16 +80,25 @@ function generate(dir: string): void {
   serverCert.setIssuer(caCert.subject.attributes);
   serverCert.sign(ca.privateKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
 
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, FILES.caKey), ca.privatePem, { mode: 0o600 });
-  writeFileSync(join(dir, FILES.key), server.privatePem, { mode: 0o600 });
-  writeFileSync(join(dir, FILES.caCert), forge.pki.certificateToPem(caCert));
-  writeFileSync(join(dir, FILES.cert), forge.pki.certificateToPem(serverCert));
+  // Each file appears whole (written aside, then renamed), the server certificate last: a reader
+  // that finds all four finds a matching set.
+  const put = (file: string, text: string, mode: number) => putWhole(join(dir, file), text, mode);
+  put(FILES.caKey, ca.privatePem, 0o600);
+  put(FILES.key, server.privatePem, 0o600);
+  put(FILES.caCert, forge.pki.certificateToPem(caCert), 0o644);
+  put(FILES.cert, forge.pki.certificateToPem(serverCert), 0o644);
 }
+
+const complete = (dir: string) => Object.values(FILES).every((file) => existsSync(join(dir, file)));
 
 /** Loads the CA and server certificate from `dir`, making them first if they are not there. */
 export function ensureTls(dir: string): EmulatorTls {
-  if (!Object.values(FILES).every((file) => existsSync(join(dir, file)))) generate(dir);
+  if (!complete(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    withLock(join(dir, ".tls.lock"), () => {
+      if (!complete(dir)) generate(dir);
+    });
+  }
   const read = (file: string) => readFileSync(join(dir, file), "utf8");
   return {
     caCertPem: read(FILES.caCert),

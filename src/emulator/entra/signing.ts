@@ -4,9 +4,10 @@
  * Entra's published keys.
  */
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, importPKCS8, importSPKI, type JWK, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import { putWhole, withLock } from "../files.js";
 
 type KeyLike = Awaited<ReturnType<typeof importPKCS8>>;
 
@@ -25,15 +26,18 @@ export class TokenSigner {
   static async load(dir: string): Promise<TokenSigner> {
     const privatePath = join(dir, "token-signing-key.pem");
     const publicPath = join(dir, "token-signing-key.pub.pem");
-    if (!existsSync(privatePath) || !existsSync(publicPath)) {
-      const pair = generateKeyPairSync("rsa", {
-        modulusLength: 2048,
-        privateKeyEncoding: { type: "pkcs8", format: "pem" },
-        publicKeyEncoding: { type: "spki", format: "pem" },
+    const made = () => existsSync(privatePath) && existsSync(publicPath);
+    if (!made())
+      withLock(join(dir, ".token-key.lock"), () => {
+        if (made()) return;
+        const pair = generateKeyPairSync("rsa", {
+          modulusLength: 2048,
+          privateKeyEncoding: { type: "pkcs8", format: "pem" },
+          publicKeyEncoding: { type: "spki", format: "pem" },
+        });
+        putWhole(privatePath, pair.privateKey, 0o600);
+        putWhole(publicPath, pair.publicKey, 0o644);
       });
-      writeFileSync(privatePath, pair.privateKey, { mode: 0o600 });
-      writeFileSync(publicPath, pair.publicKey);
-    }
     const publicPem = readFileSync(publicPath, "utf8");
     const privateKey = await importPKCS8(readFileSync(privatePath, "utf8"), "RS256");
     const publicKey = await importSPKI(publicPem, "RS256", { extractable: true });
