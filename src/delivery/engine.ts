@@ -192,12 +192,12 @@ export class DeliveryEngine {
     let settled = 0;
     const loop = async () => {
       while (!this.stopping) {
-        const gate = await this.gate(() => this.prepare());
+        const gate = await this.gate();
         if (gate.waitMs !== undefined) {
           if (gate.waitMs === 0) continue;
           return;
         }
-        const count = await this.claimRound(gate.limit);
+        const count = await this.claimRound(gate.canary);
         if (count === 0) return;
         settled += count;
       }
@@ -247,24 +247,22 @@ export class DeliveryEngine {
   }
 
   /**
-   * Whether a loop may claim now, and how many (one journal first after a pause): `waitMs` when it
-   * may not (0: ask again at once). A due probe is run here by the one loop that was told to; a setup
-   * step (`prepare`) refused for the environment's sake pauses delivery like a journal's request.
+   * Whether a loop may claim now (`canary`: one journal first after a pause), or how long to wait
+   * (0: ask again at once). A due probe is run here by the one loop that was told to; `prepare`
+   * refused for the environment's sake pauses delivery like a journal's request.
    */
-  private async gate(
-    setup: () => Promise<void>,
-  ): Promise<{ limit: number; waitMs?: undefined } | { waitMs: number }> {
+  private async gate(): Promise<{ canary: boolean; waitMs?: undefined } | { waitMs: number }> {
     const admission = this.pause.admit();
     if (admission.go) {
       try {
-        await setup();
+        await this.prepare();
       } catch (error) {
-        if (admission.limit === "canary") this.pause.canaryDone();
+        if (admission.canary) this.pause.canaryDone();
         if (!isEnvironmentWide(error)) throw error;
         this.pause.hold(error);
         return { waitMs: 0 };
       }
-      return { limit: admission.limit === "canary" ? 0 : this.batchSize };
+      return { canary: admission.canary };
     }
     if ("waitMs" in admission) return { waitMs: admission.waitMs };
     let failure: unknown;
@@ -282,14 +280,14 @@ export class DeliveryEngine {
     return { waitMs: 0 };
   }
 
-  /** One round of `limit` journals (0: the canary after a pause, one journal). */
-  private async claimRound(limit: number): Promise<number> {
+  /** One round: a whole batch, or the one canary journal after a pause. */
+  private async claimRound(canary: boolean): Promise<number> {
     try {
-      const count = await this.round(limit === 0 ? 1 : limit);
+      const count = await this.round(canary ? 1 : this.batchSize);
       this.roundDone();
       return count;
     } finally {
-      if (limit === 0) this.pause.canaryDone();
+      if (canary) this.pause.canaryDone();
     }
   }
 
@@ -303,9 +301,9 @@ export class DeliveryEngine {
       while (!this.stopping) {
         let wait = 0;
         try {
-          const gate = await this.gate(() => this.prepare());
+          const gate = await this.gate();
           if (gate.waitMs !== undefined) wait = gate.waitMs === 0 ? 0 : Math.min(gate.waitMs, idleMs);
-          else if ((await this.claimRound(gate.limit)) === 0) wait = idleMs;
+          else if ((await this.claimRound(gate.canary)) === 0) wait = idleMs;
         } catch (error) {
           this.failures++;
           this.lastFailure = error instanceof Error ? error.message : String(error);

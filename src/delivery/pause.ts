@@ -66,7 +66,7 @@ export interface PauseOptions {
 
 /** What a delivery loop should do now. */
 export type Admission =
-  | { readonly go: true; readonly limit: "all" | "canary" }
+  | { readonly go: true; readonly canary: boolean }
   | { readonly go: false; readonly waitMs: number }
   | { readonly go: false; readonly probe: true };
 
@@ -122,9 +122,9 @@ export class DeliveryPause {
     if (this.canary === "in-flight") return { go: false, waitMs: 250 };
     if (this.canary === "waiting") {
       this.canary = "in-flight";
-      return { go: true, limit: "canary" };
+      return { go: true, canary: true };
     }
-    return { go: true, limit: "all" };
+    return { go: true, canary: false };
   }
 
   /** The probe's outcome: undefined when it passed, else the error (a refusal waits longer). */

@@ -18,7 +18,7 @@ import { createTarget, type JournalTarget } from "../d365/targets/index.js";
 import { HttpsTransport, TransportFailure } from "../d365/transport.js";
 import { checkStore } from "../outbox/check.js";
 import { type CauseCode, causeOf } from "./causes.js";
-import { postingCheck, probeJournal, writeCheck } from "./write-checks.js";
+import { createAndDelete, postingCheck, probeJournal, writeCheck } from "./write-checks.js";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
 
@@ -466,41 +466,14 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   else if (!targetOk)
     checks.skip("write-probe", "Write probe (create and delete)", "the target check failed");
   else {
-    const entities = new Entities(inputs.client());
-    try {
-      const header = await entities.create("LedgerJournalHeaders", {
-        ...(company === undefined ? {} : { dataAreaId: company }),
-        JournalName: journalName,
-        Description: "lb:doctor-write-probe",
-      });
-      await entities.delete("LedgerJournalHeaders", {
-        dataAreaId: String(header.dataAreaId),
-        JournalBatchNumber: String(header.JournalBatchNumber),
-      });
-      checks.record("write-probe", "Write probe (create and delete)", "pass", {
-        journalName,
-        created: String(header.JournalBatchNumber),
-        deleted: true,
-      });
-    } catch (error) {
-      const d365 = error instanceof D365Error ? error : undefined;
-      const text = d365?.infolog.map((line) => line.text).join(" ") ?? "";
-      const cause: CauseCode =
-        d365?.status === 403
-          ? "NO_WRITE_PRIVILEGE"
-          : /not authorized to use journal name/i.test(text)
-            ? "JOURNAL_NAME_NOT_ALLOWED"
-            : /Journal names/i.test(text)
-              ? "JOURNAL_NAME_MISSING"
-              : "ENVIRONMENT_UNREACHABLE";
-      checks.record(
-        "write-probe",
-        "Write probe (create and delete)",
-        "fail",
-        { journalName, status: d365?.status ?? "none", infolog: text },
-        cause,
-      );
-    }
+    const outcome = await createAndDelete(inputs.client(), company, journalName);
+    checks.record(
+      "write-probe",
+      "Write probe (create and delete)",
+      outcome.status,
+      outcome.evidence,
+      outcome.cause,
+    );
   }
 
   // 9. Master data of the --file.

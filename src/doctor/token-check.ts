@@ -163,25 +163,15 @@ export function foreignTokenChecks(token: string, context: TokenContext): TokenC
  * Whether the token's client id is in F&O's Microsoft Entra applications list (SysAADClients), read
  * with ledger-bridge's own credentials; skipped when those cannot read it.
  */
-export async function registrationCheck(
-  client: D365Client | undefined,
-  appid: string | undefined,
-): Promise<TokenCheck> {
+export async function registrationCheck(client: D365Client, appid: string | undefined): Promise<TokenCheck> {
   const title = "Client id in F&O's Microsoft Entra applications";
-  if (appid === undefined)
-    return {
-      id: "token-app",
-      title,
-      status: "skipped",
-      evidence: { reason: "skipped: the token names no client id" },
-    };
-  if (client === undefined)
-    return {
-      id: "token-app",
-      title,
-      status: "skipped",
-      evidence: { reason: "skipped: ledger-bridge's own credentials are not configured" },
-    };
+  const skipped = (reason: string): TokenCheck => ({
+    id: "token-app",
+    title,
+    status: "skipped",
+    evidence: { reason: `skipped: ${reason}` },
+  });
+  if (appid === undefined) return skipped("the token names no client id");
   try {
     const [row] = await new Entities(client).queryAll("SysAADClients", {
       filter: eq("AADClientId", appid),
@@ -203,13 +193,8 @@ export async function registrationCheck(
     };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return {
-      id: "token-app",
-      title,
-      status: "skipped",
-      evidence: {
-        reason: `skipped: ledger-bridge's own credentials could not read the list (${typeof code === "string" ? code : "error"})`,
-      },
-    };
+    return skipped(
+      `ledger-bridge's own credentials could not read the list (${typeof code === "string" ? code : "error"})`,
+    );
   }
 }

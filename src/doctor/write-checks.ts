@@ -16,6 +16,7 @@ import Big from "big.js";
 import type { Journal } from "../core/journal.js";
 import { sendBatch } from "../d365/batch.js";
 import { type D365Client, readJson } from "../d365/client.js";
+import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import type { JournalTarget } from "../d365/targets/index.js";
@@ -161,6 +162,40 @@ export async function writeCheck(
     },
     cause,
   };
+}
+
+/**
+ * `--write-probe`: an empty header created and deleted — what the rolled-back check cannot prove, the
+ * delete right `cleanup` needs; it takes a journal number.
+ */
+export async function createAndDelete(
+  client: D365Client,
+  company: string | undefined,
+  journalName: string,
+): Promise<CheckOutcome> {
+  const entities = new Entities(client);
+  try {
+    const header = await entities.create("LedgerJournalHeaders", {
+      ...(company === undefined ? {} : { dataAreaId: company }),
+      JournalName: journalName,
+      Description: "lb:doctor-write-probe",
+    });
+    await entities.delete("LedgerJournalHeaders", {
+      dataAreaId: String(header.dataAreaId),
+      JournalBatchNumber: String(header.JournalBatchNumber),
+    });
+    return {
+      status: "pass",
+      evidence: { journalName, created: String(header.JournalBatchNumber), deleted: true },
+    };
+  } catch (error) {
+    if (!(error instanceof D365Error)) throw error;
+    return {
+      status: "fail",
+      evidence: { journalName, status: error.status ?? "none", infolog: infologText(error) },
+      cause: writeCause(error) ?? "ENVIRONMENT_UNREACHABLE",
+    };
+  }
 }
 
 /** The parameters the contract needs (docs/posting-service.md), as F&O binds JSON keys: by name, any case. */

@@ -8,8 +8,16 @@ export function isPostgresUrl(store: string): boolean {
   return /^postgres(ql)?:\/\//i.test(store);
 }
 
-export function openDatabase(store: string, options: { schema?: string } = {}): SqlDatabase {
-  return isPostgresUrl(store) ? new PostgresDatabase(store, options) : new SqliteDatabase(store);
+export function openDatabase(
+  store: string,
+  options: {
+    schema?: string /** SQLite: skip the page scan (the file was just checked). */;
+    scan?: boolean;
+  } = {},
+): SqlDatabase {
+  return isPostgresUrl(store)
+    ? new PostgresDatabase(store, options.schema === undefined ? {} : { schema: options.schema })
+    : new SqliteDatabase(store, options.scan === undefined ? {} : { scan: options.scan });
 }
 
 export async function openStore(store: string, options: { schema?: string } = {}): Promise<OutboxStore> {

@@ -89,14 +89,24 @@ export class SqliteDatabase implements SqlDatabase {
   private readonly inTransaction = new AsyncLocalStorage<boolean>();
   private readonly queue: { tail: Promise<unknown>; users: number };
 
-  constructor(private readonly path: string) {
+  /**
+   * `scan: false` for a second connection to a file another connection of this process has just
+   * opened (serve's API connection beside the store thread): the page scan reads the whole file.
+   */
+  constructor(
+    private readonly path: string,
+    options: { scan?: boolean } = {},
+  ) {
     const shared = queues.get(path) ?? { tail: Promise.resolve(), users: 0 };
     shared.users++;
     queues.set(path, shared);
     this.queue = shared;
     try {
       if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-      const suspect = path !== ":memory:" && existsSync(path) ? describePages(scanPages(path)) : [];
+      const suspect =
+        options.scan !== false && path !== ":memory:" && existsSync(path)
+          ? describePages(scanPages(path))
+          : [];
       this.db = new Database(path);
       if (suspect.length > 0) confirmDamage(this.db, path, suspect);
       this.db.pragma("journal_mode = WAL");

@@ -30,31 +30,25 @@ export const CLAIMABLE: readonly JournalState[] = [
   "in_doubt",
 ];
 
+/** A journal waiting to retry or in doubt may go anywhere a delivery can, or back to ready. */
+const FROM_WAITING: readonly JournalState[] = [
+  "header_created",
+  "lines_created",
+  "posted",
+  "retry_wait",
+  "in_doubt",
+  "dead",
+  "ready",
+  "cancelled",
+];
+
 const MOVES: Record<JournalState, readonly JournalState[]> = {
   ready: ["header_created", "lines_created", "posted", "retry_wait", "in_doubt", "dead", "cancelled"],
   header_created: ["lines_created", "posted", "retry_wait", "in_doubt", "dead", "cancelled"],
   lines_created: ["posted", "retry_wait", "in_doubt", "dead", "cancelled"],
   posted: [],
-  retry_wait: [
-    "header_created",
-    "lines_created",
-    "posted",
-    "retry_wait",
-    "in_doubt",
-    "dead",
-    "ready",
-    "cancelled",
-  ],
-  in_doubt: [
-    "header_created",
-    "lines_created",
-    "posted",
-    "retry_wait",
-    "in_doubt",
-    "dead",
-    "ready",
-    "cancelled",
-  ],
+  retry_wait: FROM_WAITING,
+  in_doubt: FROM_WAITING,
   dead: ["ready", "cancelled"],
   // Final: cancelled by hand; what it left in F&O is for `cleanup`.
   cancelled: [],

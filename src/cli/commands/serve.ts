@@ -47,7 +47,8 @@ export async function runServe(
   // Keys, idempotency and audit: in the outbox's database, through its connection (PostgreSQL's pool),
   // or on a connection of their own when the SQLite outbox lives on its own thread.
   const shared = runtime.store instanceof SqlOutboxStore ? runtime.store.database : undefined;
-  const apiDatabase = shared ?? openDatabase(runtime.config.store);
+  // The store thread scanned the file for damage as it opened it: once is enough.
+  const apiDatabase = shared ?? openDatabase(runtime.config.store, { scan: false });
   const ownDatabase = shared === undefined;
   const apiStore = new ApiStore(apiDatabase);
   const { config } = runtime;

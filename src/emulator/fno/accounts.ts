@@ -27,8 +27,23 @@ export interface AccountKind {
  */
 export const SUMMARY_ACCOUNTS = { Cust: "130100", Vend: "200110" } as const;
 
-const onHold = (kind: string, row: Row, account: string) =>
-  row.OnHoldStatus === "All" ? `${kind} ${account} is on hold for all transactions.` : undefined;
+/** Customers and vendors: kept per company, refused while on hold for all, posted to a summary account. */
+function party(
+  label: string,
+  entitySet: string,
+  keyField: string,
+  what: string,
+  summary: string,
+): AccountKind {
+  return {
+    label,
+    entitySet,
+    key: (company, account) => ({ dataAreaId: company, [keyField]: account }),
+    refusal: (row, account) =>
+      row.OnHoldStatus === "All" ? `${what} ${account} is on hold for all transactions.` : undefined,
+    ledgerAccount: () => summary,
+  };
+}
 
 export const ACCOUNT_KINDS: Readonly<Record<string, AccountKind>> = {
   Ledger: {
@@ -41,20 +56,8 @@ export const ACCOUNT_KINDS: Readonly<Record<string, AccountKind>> = {
         : undefined,
     ledgerAccount: (_row, account) => account,
   },
-  Cust: {
-    label: "Customers",
-    entitySet: "CustomersV3",
-    key: (company, account) => ({ dataAreaId: company, CustomerAccount: account }),
-    refusal: (row, account) => onHold("Customer", row, account),
-    ledgerAccount: () => SUMMARY_ACCOUNTS.Cust,
-  },
-  Vend: {
-    label: "Vendors",
-    entitySet: "VendorsV2",
-    key: (company, account) => ({ dataAreaId: company, VendorAccountNumber: account }),
-    refusal: (row, account) => onHold("Vendor", row, account),
-    ledgerAccount: () => SUMMARY_ACCOUNTS.Vend,
-  },
+  Cust: party("Customers", "CustomersV3", "CustomerAccount", "Customer", SUMMARY_ACCOUNTS.Cust),
+  Vend: party("Vendors", "VendorsV2", "VendorAccountNumber", "Vendor", SUMMARY_ACCOUNTS.Vend),
   Bank: {
     label: "Bank accounts",
     entitySet: "BankAccounts",
