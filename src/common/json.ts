@@ -2,8 +2,8 @@
  * Strict, lossless JSON for money: a parser that keeps every number as its source text (so no amount
  * passes through a float), records where each value starts, and refuses duplicate property names,
  * prototype-polluting names and deep nesting; and a writer that puts exact decimals on the wire as
- * JSON numbers. Shared infrastructure: the journal readers, the F&O client and the emulator all speak
- * JSON through this file, and none of them knows the others.
+ * JSON numbers. Shared infrastructure: the journal readers and the F&O client speak JSON through this
+ * file. The emulator has its own (src/emulator/json.ts), so the two cannot share a bug.
  */
 
 export interface Position {

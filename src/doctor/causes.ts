@@ -141,7 +141,7 @@ export const CAUSES = {
   },
   TARGET_MISSING: {
     summary: "The configured journal target does not exist in this environment's OData service.",
-    fix: "On F&O, GeneralJournalAccountEntries holds posted entries (read-only) and GeneralJournalAccountEntry is no standard entity: use the ledger-journal target (LedgerJournalHeaders + LedgerJournalLines).",
+    fix: "On F&O, the posted ledger (GeneralJournalAccountEntryBiEntities) is read-only and GeneralJournalAccountEntry is no standard entity: use the ledger-journal target (LedgerJournalHeaders + LedgerJournalLines).",
   },
   STORE_CORRUPT: {
     summary: "The SQLite outbox file is damaged: pages of it are not what SQLite wrote (OUTBOX_CORRUPT).",
@@ -175,7 +175,7 @@ export const CAUSES = {
   },
   TARGET_READ_ONLY: {
     summary:
-      "The target entity cannot be written (405 on the write check): it is read-only, like the posted ledger GeneralJournalAccountEntries, or a custom entity made read-only.",
+      "The target entity cannot be written (405 on the write check): it is read-only, like the posted ledger GeneralJournalAccountEntryBiEntities, or a custom entity made read-only.",
     fix: "Deliver through LedgerJournalHeaders and LedgerJournalLines (the default ledger-journal target) or a writable custom entity (target.entitySet).",
   },
   POSTING_SERVICE_MISSING: {

@@ -538,6 +538,50 @@ async function probeCompany(
   return (await first("JournalNames", "Name")) ?? (await first("LedgerJournalHeaders", "JournalName"));
 }
 
+interface CompanyPeriod {
+  readonly year: string;
+  readonly name: string;
+  /** ISO dates, inclusive. */
+  readonly start: string;
+  readonly end: string;
+  readonly status: string;
+}
+
+/**
+ * A company's operating periods with their status, as F&O keeps them: the ledger names its fiscal
+ * calendar (Ledgers), the calendar its periods (FiscalPeriods), and the ledger each period's status
+ * (LedgerFiscalPeriods).
+ */
+async function companyPeriods(entities: Entities, company: string): Promise<CompanyPeriod[]> {
+  const ledger = await entities.get("Ledgers", { LegalEntityId: company });
+  const calendar = String(ledger?.FiscalCalendar ?? "");
+  if (ledger === undefined || calendar === "") return [];
+  const [periods, statuses] = await Promise.all([
+    entities.queryAll("FiscalPeriods", {
+      filter: and(
+        eq("Calendar", calendar),
+        eq("Type", { enumType: "FiscalPeriodType", member: "Operating" }),
+      ),
+      select: ["FiscalYear", "PeriodName", "StartDate", "EndDate"],
+    }),
+    entities.queryAll("LedgerFiscalPeriods", {
+      filter: and(eq("Calendar", calendar), eq("LedgerName", String(ledger.Name ?? ""))),
+      select: ["YearName", "PeriodName", "PeriodStatus"],
+    }),
+  ]);
+  const statusOf = new Map(
+    statuses.map((row) => [`${String(row.YearName)}|${String(row.PeriodName)}`, String(row.PeriodStatus)]),
+  );
+  return periods.map((row) => ({
+    year: String(row.FiscalYear),
+    name: String(row.PeriodName),
+    start: String(row.StartDate).slice(0, 10),
+    end: String(row.EndDate).slice(0, 10),
+    status:
+      statusOf.get(`${String(row.FiscalYear)}|${String(row.PeriodName)}`) ?? "not set up for this ledger",
+  }));
+}
+
 /** Where each account type other than Ledger lives, and what makes an account unusable (F&O's entities). */
 const COUNTERPARTIES: Record<
   Exclude<AccountType, "Ledger">,
@@ -564,7 +608,12 @@ const COUNTERPARTIES: Record<
     entitySet: "BankAccounts",
     key: "BankAccountId",
     what: "bank account",
-    blocked: (row) => (row.BankAccountStatus === "Inactive" ? "is inactive" : undefined),
+    // Inactive for new transactions or for all: a new journal line may use neither.
+    blocked: (row) =>
+      row.BankAccountStatus === "InactiveForNewTransactions" ||
+      row.BankAccountStatus === "InactiveForAllTransactions"
+        ? "is inactive"
+        : undefined,
   },
 };
 
@@ -698,19 +747,13 @@ async function masterData(
     if (rows.length === 0)
       found("JOURNAL_NAME_MISSING", `journal name ${name} does not exist in ${company}`, names, entry);
   }
-  const periodsOf = new Map<string, Awaited<ReturnType<typeof entities.queryAll>> | undefined>();
+  const periodsOf = new Map<string, CompanyPeriod[] | undefined>();
   const unreadable: string[] = [];
   for (const entry of dates.values()) {
     const [company, day] = entry.split("|") as [string, string];
     if (!periodsOf.has(company)) {
       try {
-        periodsOf.set(
-          company,
-          await entities.queryAll("LedgerFiscalPeriods", {
-            filter: eq("dataAreaId", company),
-            crossCompany: true,
-          }),
-        );
+        periodsOf.set(company, await companyPeriods(entities, company));
       } catch {
         periodsOf.set(company, undefined);
         unreadable.push(company);
@@ -718,13 +761,11 @@ async function masterData(
     }
     const periods = periodsOf.get(company);
     if (periods === undefined) continue;
-    const period = periods.find(
-      (candidate) => String(candidate.StartDate) <= day && day <= String(candidate.EndDate),
-    );
-    if (period?.PeriodStatus !== "Open")
+    const period = periods.find((candidate) => candidate.start <= day && day <= candidate.end);
+    if (period?.status !== "Open")
       found(
         "PERIOD_NOT_OPEN",
-        `${day} is ${period === undefined ? "in no fiscal period" : `in a period that is ${String(period.PeriodStatus)}`} (${company})`,
+        `${day} is ${period === undefined ? "in no fiscal period" : `in ${period.name} ${period.year}, which is ${period.status}`} (${company})`,
         dates,
         entry,
       );

@@ -20,6 +20,7 @@ import { EmulatorServer } from "./server.js";
 import type { EmulatorData } from "./state/model.js";
 import { StateFile } from "./state/persist.js";
 import { EmulatorState } from "./state/store.js";
+import { upgradeSavedState } from "./state/upgrade.js";
 import { ensureTls } from "./tls.js";
 
 export { EmulatorAdmin } from "./admin/client.js";
@@ -131,10 +132,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const saved = stateFile?.load();
   const data = saved ?? fresh(origin);
   if (saved !== undefined) {
-    // A state saved by an older emulator lacks the tables added since (customers, dimension values…):
-    // they start as the scenario has them, so what was kept and what is new both work.
-    const seed = fresh(origin).tables;
-    for (const [name, rows] of Object.entries(seed)) data.tables[name] ??= rows;
+    // A state saved by an older emulator lacks what was added since and has shapes since corrected.
+    upgradeSavedState(data, fresh(origin).tables);
   }
   data.config.environmentUrl = origin;
   context.state = new EmulatorState(data, defs);

@@ -182,7 +182,7 @@ describe("the dashboard in chromium", async () => {
 
     // Fix the cause in F&O, then redrive from the dashboard.
     await serving.emulator?.admin.call("POST", "tables/JournalNames", [
-      { dataAreaId: "usmf", Name: "AccrJrn", Description: "Accruals", JournalType: "Daily" },
+      { dataAreaId: "usmf", Name: "AccrJrn", Description: "Accruals", Type: "Daily" },
     ]);
     await detail.getByRole("button", { name: "Redrive" }).click();
     await detail.getByText("Redriven: back to ready").waitFor();
@@ -243,7 +243,7 @@ describe("the dashboard in chromium", async () => {
     assert.equal(await detail.getByRole("button", { name: "Cancel this journal" }).isHidden(), true);
 
     await serving.emulator?.admin.call("POST", "tables/JournalNames", [
-      { dataAreaId: "usmf", Name: "LateJrn", Description: "Late", JournalType: "Daily" },
+      { dataAreaId: "usmf", Name: "LateJrn", Description: "Late", Type: "Daily" },
     ]);
     const bulk = page.locator("#bulk-redrive");
     await bulk.getByLabel("State").selectOption("dead");

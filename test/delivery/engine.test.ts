@@ -248,7 +248,7 @@ for (const engine of ENGINES) {
       assert.equal(dead?.lastErrorCode, "D365_BUSINESS_RULE");
       assert.match(String(dead?.lastError), /'NewJrn' in field 'Name' is not found/);
       await emulator.admin.call("POST", "tables/JournalNames", [
-        { dataAreaId: "usmf", Name: "NewJrn", Description: "New", JournalType: "Daily" },
+        { dataAreaId: "usmf", Name: "NewJrn", Description: "New", Type: "Daily" },
       ]);
       assert.equal(await store.redrive(["dead-0"], "test", Date.now()), 1);
       await engineFor().runUntilIdle();

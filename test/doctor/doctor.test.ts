@@ -340,7 +340,7 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     );
     assert.match(
       report.checks.find((check) => check.id === "target")?.cause?.fix ?? "",
-      /GeneralJournalAccountEntries holds posted entries \(read-only\)/,
+      /the posted ledger \(GeneralJournalAccountEntryBiEntities\) is read-only/,
     );
   });
 
@@ -375,7 +375,7 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
       env(emulator, {
         LEDGER_BRIDGE_CONFIG: configFile({
           kind: "flat-entity",
-          entitySet: "GeneralJournalAccountEntries",
+          entitySet: "GeneralJournalAccountEntryBiEntities",
           fields: { marker: "Description" },
         }),
       }),

@@ -152,3 +152,51 @@ describe("fault rules fire only on requests that reach the operation", () => {
     await emulator.admin.clearFaults();
   });
 });
+
+describe("csrf-gateway hands out tokens as SAP-style gateways do", () => {
+  for (const method of ["GET", "HEAD"]) {
+    for (const path of ["/data", "/data/", ENTRY, `${ENTRY}/`]) {
+      it(`${method} ${path} with X-CSRF-Token: Fetch gives a token that writes`, async () => {
+        const fetched = await call(emulator, method, path, { token, headers: { "x-csrf-token": "Fetch" } });
+        assert.equal(fetched.status, 200, fetched.body);
+        if (method === "HEAD") assert.equal(fetched.body, "", "HEAD answers without a body");
+        const csrf = String(fetched.headers["x-csrf-token"]);
+        assert.match(csrf, /^[A-Za-z0-9_-]{20,}$/);
+        const cookie = String(fetched.headers["set-cookie"]).split(";")[0] as string;
+        const written = await call(emulator, "POST", ENTRY, {
+          token,
+          headers: { "x-csrf-token": csrf, cookie },
+          body: payload("", "601500", "DebitAmount"),
+        });
+        assert.equal(written.status, 201, written.body);
+      });
+    }
+  }
+
+  it("the SAP Cloud SDK's default CSRF handling writes unchanged (its HEAD fetch, token and cookie)", async () => {
+    const { executeHttpRequest } = await import("@sap-cloud-sdk/http-client");
+    const before = (await emulator.admin.journals()).length;
+    const answer = await executeHttpRequest(
+      {
+        url: emulator.d365Url,
+        trustStoreCertificate: {
+          name: "emulator-ca.pem",
+          type: "CERTIFICATE",
+          content: Buffer.from(emulator.caCertPem).toString("base64"),
+        },
+      },
+      {
+        method: "post",
+        url: ENTRY,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        data: payload("", "601500", "DebitAmount"),
+      },
+    );
+    assert.equal(answer.status, 201);
+    assert.equal((await emulator.admin.journals()).length, before + 1);
+    const fetches = (await emulator.admin.requests()).filter(
+      (entry: any) => entry.method === "HEAD" && /GeneralJournalAccountEntry\/?$/.test(entry.path),
+    );
+    assert.ok(fetches.length > 0, "the SDK fetched its token with HEAD");
+  });
+});

@@ -175,7 +175,7 @@ describe("journal headers and lines", () => {
     );
     assert.equal(unknown.status, 400);
     assert.match(unknown.json().error.message, /The property 'Status' does not exist/);
-    const readOnly = await post("/data/GeneralJournalAccountEntries", JSON.stringify({ Voucher: "X" }));
+    const readOnly = await post("/data/GeneralJournalAccountEntryBiEntities", JSON.stringify({ Text: "X" }));
     assert.equal(readOnly.status, 405);
   });
 

@@ -50,7 +50,10 @@ describe("OData service document and $metadata", () => {
       "JournalNames",
       "Currencies",
       "LegalEntities",
-      "GeneralJournalAccountEntries",
+      "Ledgers",
+      "GeneralJournalAccountEntryBiEntities",
+      "FiscalPeriods",
+      "LedgerFiscalPeriods",
       "SysAADClients",
     ]) {
       assert.ok(names.includes(set), `${set} in the service document`);
@@ -76,7 +79,9 @@ describe("OData service document and $metadata", () => {
     assert.equal(debit.type, "Edm.Decimal");
     const accountType = lines.entityProperties.find((property: any) => property.name === "AccountType");
     assert.equal(accountType.type, "Microsoft.Dynamics.DataEntities.LedgerJournalACType");
-    assert.ok(metadata.schema.entitySets.some((set: any) => set.name === "GeneralJournalAccountEntries"));
+    assert.ok(
+      metadata.schema.entitySets.some((set: any) => set.name === "GeneralJournalAccountEntryBiEntities"),
+    );
   });
 });
 
@@ -214,8 +219,57 @@ describe("OData queries", () => {
     const expand = await get("/data/LedgerJournalHeaders?$expand=Lines");
     assert.equal(expand.status, 501);
     assert.match(expand.json().error.message, /not supported by the emulator/);
-    const arithmetic = await filter("LedgerJournalHeaders", "JournalTotalDebit add 1 eq 2");
-    assert.equal(arithmetic.status, 501);
+    const fn = await filter("LedgerJournalHeaders", "length(Description) eq 3");
+    assert.equal(fn.status, 501);
+  });
+
+  it("filters with arithmetic on numbers (add sub mul div mod), which F&O supports", async () => {
+    // Every seeded header has totals of 0; a line of 25.50 debit gives one journal a total.
+    const batch = (
+      await call(emulator, "POST", "/data/LedgerJournalHeaders", {
+        token,
+        body: JSON.stringify({ JournalName: "GenJrn", Description: "Arithmetic" }),
+      })
+    ).json().JournalBatchNumber;
+    const line = await call(emulator, "POST", "/data/LedgerJournalLines", {
+      token,
+      body: JSON.stringify({
+        JournalBatchNumber: batch,
+        AccountType: "Ledger",
+        AccountDisplayValue: "601100",
+        DebitAmount: 25.5,
+        CurrencyCode: "USD",
+        TransDate: "2026-11-02T12:00:00Z",
+        Voucher: "V1",
+      }),
+    });
+    assert.equal(line.status, 201, line.body);
+    for (const expression of [
+      "JournalTotalDebit add 1 eq 26.5",
+      "JournalTotalDebit sub JournalTotalCredit gt 25",
+      "JournalTotalDebit mul 2 eq 51",
+      "JournalTotalDebit div 2 eq 12.75",
+      "JournalTotalDebit mod 10 eq 5.5",
+      "(JournalTotalDebit add 4.5) div 3 eq 10",
+      "JournalTotalDebit add 1 eq 26.5 and Description eq 'Arithmetic'",
+    ]) {
+      const answer = await filter("LedgerJournalHeaders", expression);
+      assert.equal(answer.status, 200, `${expression}: ${answer.body}`);
+      assert.deepEqual(descriptions(answer), ["Arithmetic"], expression);
+    }
+    const text = await filter("LedgerJournalHeaders", "Description add 1 eq 2");
+    assert.equal(text.status, 400, "arithmetic on a string is the client's error");
+    assert.match(text.json().error.message, /incompatible types/);
+    const zero = await filter("LedgerJournalHeaders", "JournalTotalDebit div 0 eq 1");
+    assert.equal(zero.status, 400);
+    await call(
+      emulator,
+      "DELETE",
+      `/data/LedgerJournalHeaders(dataAreaId='usmf',JournalBatchNumber='${batch}')`,
+      {
+        token,
+      },
+    );
   });
 
   it("serves master data: 40+ main accounts with one blocked and one without manual entry, four currencies", async () => {

@@ -130,8 +130,10 @@ export function onlyOne<T extends { batchNumber: string }>(found: readonly T[], 
 }
 
 /**
- * Whether the journal is posted, and its final vouchers from the ledger. Every target files into
- * F&O's journal tables, so the posted state is read from LedgerJournalHeaders and the posted ledger.
+ * Whether the journal is posted, and its final vouchers from the posted ledger. Every target files
+ * into F&O's journal tables, so the posted state is read from LedgerJournalHeaders; the vouchers from
+ * the ledger as F&O keeps it: the journal's LedgerEntryJournal, then its general journal entries
+ * (one per voucher, with the voucher and accounting date).
  */
 export async function postedVouchers(
   entities: Entities,
@@ -143,17 +145,31 @@ export async function postedVouchers(
     JournalBatchNumber: batchNumber,
   });
   if (header?.IsPosted !== "Yes") return undefined;
-  const entries = await entities.queryAll("GeneralJournalAccountEntries", {
-    filter: and(eq("dataAreaId", company), eq("JournalNumber", batchNumber)),
-    select: ["Voucher", "AccountingDate"],
-    crossCompany: true,
+  const journals = await entities.queryAll("LedgerEntryJournalBiEntities", {
+    filter: and(eq("JournalNumber", batchNumber), eq("LedgerJournalTableDataAreaId", company)),
+    select: ["SourceKey"],
   });
   const seen = new Map<string, string>();
-  for (const entry of entries) seen.set(String(entry.Voucher), String(entry.AccountingDate));
+  for (const journal of journals) {
+    const key = recordId(journal.SourceKey);
+    if (key === undefined) continue;
+    const entries = await entities.queryAll("GeneralJournalEntryBiEntities", {
+      filter: eq("LedgerEntryJournal", key),
+      select: ["SubledgerVoucher", "AccountingDate"],
+    });
+    for (const entry of entries)
+      seen.set(String(entry.SubledgerVoucher), String(entry.AccountingDate).slice(0, 10));
+  }
   // The ledger knows final vouchers only; which line voucher each came from was in the lost answer.
   return [...seen].map(([postedVoucher, transDate]) => ({
     voucher: "(reconciled)",
     postedVoucher,
     transDate,
   }));
+}
+
+/** A record id (Edm.Int64) from an answer, kept as its digits. */
+function recordId(value: PlainJson | undefined): Big.Big | undefined {
+  const text = value instanceof JsonNumberText ? value.raw : typeof value === "string" ? value : undefined;
+  return text !== undefined && /^\d+$/.test(text) ? new Big(text) : undefined;
 }

@@ -4,11 +4,11 @@
  * journals and the posted ledger, approve device codes. Guarded by its own key (x-emulator-key).
  */
 import { createHash, randomUUID, timingSafeEqual, X509Certificate } from "node:crypto";
-import type { PlainJson } from "../../common/json.js";
-import { JsonNumberText } from "../../common/json.js";
 import type { EmulatorContext } from "../context.js";
+import { ledgerView } from "../fno/ledger.js";
 import { fieldValue } from "../fno/odata/values.js";
 import { type EmuRequest, type EmuResponse, header, json } from "../http.js";
+import { isWireNumber, parseWire } from "../json.js";
 import type { RequestLog } from "../request-log.js";
 import type { EmulatorConfig, EntraApp, FaultRule, FnoUser, Row, SecurityRole } from "../state/model.js";
 import { isDecimal, Transaction } from "../state/store.js";
@@ -227,7 +227,7 @@ function route(request: EmuRequest, path: string, deps: AdminDeps): EmuResponse 
     case "GET journals":
       return json(200, journals(deps));
     case "GET ledger":
-      return json(200, [...context.state.table("GeneralJournalAccountEntries").rows.values()].map(visible));
+      return json(200, ledgerView(context.state).map(visible));
     case "POST devicecodes/*/*": {
       const grant = [...context.deviceCodes.values()].find((candidate) => candidate.userCode === second);
       if (grant === undefined) return json(404, { error: `No pending device code ${second}.` });
@@ -279,19 +279,18 @@ function putEntraApp(deps: AdminDeps, clientId: string, input: Record<string, un
 function putRows(deps: AdminDeps, entitySet: string, request: EmuRequest): { rows: number } {
   const table = deps.context.state.tables.get(entitySet);
   if (table === undefined) throw new AdminError(`No table ${entitySet}.`);
-  const rows = JSON.parse(request.body.toString("utf8"));
+  // Parsed losslessly, so an amount in master data keeps every digit.
+  const rows = parseWire(request.body.toString("utf8"));
   if (!Array.isArray(rows)) throw new AdminError("The body must be an array of rows.");
   const tx = new Transaction();
   for (const input of rows) {
     const row: Row = {};
+    if (input === null || typeof input !== "object" || Array.isArray(input) || isWireNumber(input))
+      throw new AdminError("Each row must be a JSON object.");
     for (const field of table.def.fields) {
       const value = input[field.name];
       if (value === undefined) continue;
-      row[field.name] = fieldValue(
-        table.def,
-        field,
-        typeof value === "number" ? new JsonNumberText(String(value)) : (value as PlainJson),
-      );
+      row[field.name] = fieldValue(table.def, field, value);
     }
     table.insert(row, tx);
   }

@@ -19,6 +19,8 @@ export interface AccountKind {
   refusal(row: Row, account: string): string | undefined;
   /** The ledger account (display value) a line to this account posts to. */
   ledgerAccount(row: Row, account: string): string;
+  /** The posting type (LedgerPostingType) of the ledger entry a line to this account makes. */
+  readonly postingType: string;
 }
 
 /**
@@ -34,6 +36,7 @@ function party(
   keyField: string,
   what: string,
   summary: string,
+  postingType: string,
 ): AccountKind {
   return {
     label,
@@ -42,6 +45,7 @@ function party(
     refusal: (row, account) =>
       row.OnHoldStatus === "All" ? `${what} ${account} is on hold for all transactions.` : undefined,
     ledgerAccount: () => summary,
+    postingType,
   };
 }
 
@@ -55,16 +59,28 @@ export const ACCOUNT_KINDS: Readonly<Record<string, AccountKind>> = {
         ? `Main account ${account.split("-")[0]} does not allow manual entry.`
         : undefined,
     ledgerAccount: (_row, account) => account,
+    postingType: "LedgerJournal",
   },
-  Cust: party("Customers", "CustomersV3", "CustomerAccount", "Customer", SUMMARY_ACCOUNTS.Cust),
-  Vend: party("Vendors", "VendorsV2", "VendorAccountNumber", "Vendor", SUMMARY_ACCOUNTS.Vend),
+  Cust: party(
+    "Customers",
+    "CustomersV3",
+    "CustomerAccount",
+    "Customer",
+    SUMMARY_ACCOUNTS.Cust,
+    "CustBalance",
+  ),
+  Vend: party("Vendors", "VendorsV2", "VendorAccountNumber", "Vendor", SUMMARY_ACCOUNTS.Vend, "VendBalance"),
   Bank: {
     label: "Bank accounts",
     entitySet: "BankAccounts",
     key: (company, account) => ({ dataAreaId: company, BankAccountId: account }),
+    // Inactive for new transactions, or for all: either way a new journal line may not use it.
     refusal: (row, account) =>
-      row.BankAccountStatus === "Inactive" ? `Bank account ${account} is inactive.` : undefined,
+      row.BankAccountStatus !== "ActiveForAllTransactions"
+        ? `Bank account ${account} is inactive.`
+        : undefined,
     ledgerAccount: (row) => String(row.BankMainAccountIdDisplayValue ?? ""),
+    postingType: "Bank",
   },
 };
 
@@ -118,4 +134,9 @@ export function postingAccount(state: EmulatorState, company: string, type: stri
   const row =
     kind?.entitySet === undefined ? undefined : state.table(kind.entitySet).get(kind.key(company, account));
   return kind === undefined || row === undefined ? account : kind.ledgerAccount(row, account);
+}
+
+/** The posting type of the ledger entry a line to an account of this type makes. */
+export function postingTypeOf(type: string): string {
+  return (ACCOUNT_KINDS[type] ?? ACCOUNT_KINDS.Ledger)?.postingType ?? "LedgerJournal";
 }

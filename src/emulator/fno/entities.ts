@@ -4,7 +4,17 @@
  * choices made where Microsoft documents nothing).
  */
 
-export type EnumName = "NoYes" | "LedgerJournalACType" | "CustVendorBlocked" | "BankAccountHoldStatus";
+export type EnumName =
+  | "NoYes"
+  | "LedgerJournalACType"
+  | "CustVendorBlocked"
+  | "BankAccountHoldStatus"
+  | "CurrentOperationsTax"
+  | "LedgerJournalType"
+  | "DimensionLedgerAccountType"
+  | "FiscalPeriodType"
+  | "FiscalPeriodStatus"
+  | "LedgerPostingType";
 export type EdmType =
   | "Edm.String"
   | "Edm.Decimal"
@@ -39,6 +49,10 @@ export interface EntitySetDef {
 
 export const NAMESPACE = "Microsoft.Dynamics.DataEntities";
 
+function numbered(members: readonly string[]): ReadonlyArray<readonly [string, number]> {
+  return members.map((member, index) => [member, index] as const);
+}
+
 export const ENUMS: Record<EnumName, ReadonlyArray<readonly [string, number]>> = {
   NoYes: [
     ["No", 0],
@@ -58,19 +72,53 @@ export const ENUMS: Record<EnumName, ReadonlyArray<readonly [string, number]>> =
     ["RDeferrals", 9],
     ["RCash", 10],
   ],
-  // Customers' and vendors' OnHoldStatus (members: an assumption, docs/emulator.md).
-  CustVendorBlocked: [
-    ["No", 0],
-    ["Invoice", 1],
-    ["All", 2],
-    ["Payment", 3],
-    ["Requisition", 4],
-    ["Never", 5],
-  ],
-  // BankAccounts.BankAccountStatus (members: an assumption).
-  BankAccountHoldStatus: [
-    ["Active", 0],
-    ["Inactive", 1],
+  // The members below are those of the real metadata (test/fixtures/fno-metadata.json); the numbers
+  // behind them are not public there, so they are numbered in the order the metadata lists them.
+  CustVendorBlocked: numbered(["No", "Invoice", "All", "Payment", "Requisition", "Never", "PurchOrder"]),
+  BankAccountHoldStatus: numbered([
+    "ActiveForAllTransactions",
+    "InactiveForNewTransactions",
+    "InactiveForAllTransactions",
+  ]),
+  CurrentOperationsTax: numbered([
+    "Current",
+    "Operations",
+    "Tax",
+    "WarehouseCur_RU",
+    "CustomLayer1",
+    "CustomLayer2",
+    "CustomLayer3",
+    "CustomLayer4",
+    "CustomLayer5",
+    "CustomLayer6",
+    "CustomLayer7",
+    "None",
+  ]),
+  // A general journal's types; the real enum has some fifty more (subledger journals), left out.
+  LedgerJournalType: numbered(["Daily", "Periodic", "PurchaseLedger", "Approval", "Payment", "CustPayment"]),
+  DimensionLedgerAccountType: numbered([
+    "Blank",
+    "ProfitAndLoss",
+    "Revenue",
+    "Expense",
+    "BalanceSheet",
+    "Asset",
+    "Liability",
+    "Equity",
+    "Total",
+    "Reporting",
+    "Common_CN",
+  ]),
+  FiscalPeriodType: numbered(["Opening", "Operating", "Closing"]),
+  FiscalPeriodStatus: numbered(["OnHold", "Open", "Closed"]),
+  // The posting types a general journal's entries carry, numbered by their place among the real
+  // enum's some 250 members.
+  LedgerPostingType: [
+    ["None", 0],
+    ["LedgerJournal", 14],
+    ["Bank", 20],
+    ["CustBalance", 31],
+    ["VendBalance", 41],
   ],
 };
 
@@ -92,6 +140,22 @@ const e = (name: string, enumName: EnumName, extra: Partial<FieldDef> = {}): Fie
 });
 const dataAreaId = s("dataAreaId", 4);
 
+const date = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: "Edm.DateTimeOffset",
+  ...extra,
+});
+const int64 = (name: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  name,
+  type: "Edm.Int64",
+  ...extra,
+});
+
+/**
+ * Each set's names, keys and types follow the real metadata (test/fixtures/fno-metadata.json holds the
+ * facts, test/emulator/metadata-facts.test.ts holds the emulator to them). A set carries only the
+ * properties the emulator gives meaning to; F&O's sets have many more.
+ */
 export const ENTITY_SETS: readonly EntitySetDef[] = [
   {
     name: "LedgerJournalHeaders",
@@ -104,10 +168,12 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       s("JournalBatchNumber", 20, { generated: true }),
       s("JournalName", 10),
       s("Description", 60),
-      s("PostingLayer", 20, { generated: true }),
+      e("PostingLayer", "CurrentOperationsTax", { generated: true }),
       e("IsPosted", "NoYes", { generated: true }),
       d("JournalTotalDebit", { generated: true }),
       d("JournalTotalCredit", { generated: true }),
+      s("AccountingCurrency", 3, { generated: true }),
+      s("IntegrationKey", 100),
     ],
   },
   {
@@ -121,7 +187,7 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       s("JournalBatchNumber", 20),
       d("LineNumber", { generated: true }),
       s("Voucher", 20, { generated: true }),
-      { name: "TransDate", type: "Edm.DateTimeOffset" },
+      date("TransDate"),
       e("AccountType", "LedgerJournalACType"),
       s("AccountDisplayValue", 500),
       e("OffsetAccountType", "LedgerJournalACType"),
@@ -131,7 +197,22 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       s("CurrencyCode", 3),
       d("ExchRate"),
       s("Text", 60),
+      s("OffsetText", 60),
       s("DefaultDimensionDisplayValue", 500),
+      s("OffsetDefaultDimensionDisplayValue", 500),
+      s("Company", 4),
+      s("OffsetCompany", 4),
+      date("DocumentDate"),
+      s("Document", 20),
+      s("Invoice", 20),
+      s("PaymentReference", 60),
+      date("DueDate"),
+      s("PostingProfile", 10),
+      s("SalesTaxGroup", 10),
+      s("ItemSalesTaxGroup", 10),
+      e("ReverseEntry", "NoYes"),
+      date("ReverseDate"),
+      d("Quantity"),
     ],
   },
   {
@@ -144,13 +225,12 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
       s("ChartOfAccounts", 60),
       s("MainAccountId", 20),
       s("Name", 60),
+      e("MainAccountType", "DimensionLedgerAccountType"),
       e("IsSuspended", "NoYes"),
       e("DoNotAllowManualEntry", "NoYes"),
     ],
   },
   {
-    // Keys and property names from the real metadata (docs/emulator.md); only the fields a general
-    // journal's customer lines need.
     name: "CustomersV3",
     entityType: "CustomerV3",
     keys: ["dataAreaId", "CustomerAccount"],
@@ -196,8 +276,7 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
     ],
   },
   {
-    // Keys and properties from the real metadata (ntrtd/d365-agent asset/client/src/FinancialDimensionValues.ts);
-    // the emulator's values are shared by every legal entity (LegalEntityId empty).
+    // The emulator's values are shared by every legal entity (LegalEntityId empty).
     name: "FinancialDimensionValues",
     entityType: "FinancialDimensionValue",
     keys: ["FinancialDimension", "LegalEntityId", "DimensionValue"],
@@ -218,7 +297,13 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
     keys: ["dataAreaId", "Name"],
     companySpecific: true,
     readOnly: true,
-    fields: [dataAreaId, s("Name", 10), s("Description", 60), s("JournalType", 20)],
+    fields: [
+      dataAreaId,
+      s("Name", 10),
+      s("Description", 60),
+      e("Type", "LedgerJournalType"),
+      s("VoucherSeriesCode", 10),
+    ],
   },
   {
     name: "Currencies",
@@ -234,44 +319,106 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
     keys: ["LegalEntityId"],
     companySpecific: false,
     readOnly: true,
-    fields: [s("LegalEntityId", 4), s("Name", 100), s("AccountingCurrency", 3), s("ChartOfAccounts", 60)],
+    fields: [s("LegalEntityId", 4), s("Name", 100)],
   },
   {
-    name: "GeneralJournalAccountEntries",
-    entityType: "GeneralJournalAccountEntry",
-    keys: ["GeneralJournalAccountEntryRecId"],
-    companySpecific: true,
+    // A legal entity's ledger: its chart of accounts, currencies and fiscal calendar.
+    name: "Ledgers",
+    entityType: "Ledger",
+    keys: ["LegalEntityId"],
+    companySpecific: false,
     readOnly: true,
     fields: [
-      { name: "GeneralJournalAccountEntryRecId", type: "Edm.Int64" },
-      dataAreaId,
-      s("JournalNumber", 20),
-      s("Voucher", 20),
-      { name: "AccountingDate", type: "Edm.Date" },
-      s("LedgerAccount", 500),
-      s("MainAccount", 20),
-      s("TransactionCurrencyCode", 3),
-      d("TransactionCurrencyAmount"),
-      d("TransactionCurrencyDebitAmount"),
-      d("TransactionCurrencyCreditAmount"),
-      e("IsCredit", "NoYes"),
+      s("LegalEntityId", 4),
+      s("Name", 10),
       s("Description", 60),
-      s("PostingLayer", 20),
+      s("ChartOfAccounts", 60),
+      s("AccountingCurrency", 3),
+      s("ReportingCurrency", 3),
+      s("FiscalCalendar", 10),
     ],
   },
   {
-    // The ledger's fiscal periods with their status per company (name and shape: an assumption, see
-    // docs/emulator.md); served from the emulator's fiscal calendar.
-    name: "LedgerFiscalPeriods",
-    entityType: "LedgerFiscalPeriod",
-    keys: ["dataAreaId", "StartDate"],
-    companySpecific: true,
+    // The posted ledger, in three sets as F&O's tables hold it: the journal a posting came from
+    // (LedgerEntryJournal), one entry per voucher (GeneralJournalEntry) and its account entries.
+    name: "LedgerEntryJournalBiEntities",
+    entityType: "LedgerEntryJournalBiEntity",
+    keys: ["SourceKey"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [int64("SourceKey"), s("JournalNumber", 20), s("LedgerJournalTableDataAreaId", 4)],
+  },
+  {
+    name: "GeneralJournalEntryBiEntities",
+    entityType: "GeneralJournalEntryBiEntity",
+    keys: ["JournalNumber", "FiscalCalendarYear", "Ledger"],
+    companySpecific: false,
     readOnly: true,
     fields: [
-      dataAreaId,
-      { name: "StartDate", type: "Edm.Date" },
-      { name: "EndDate", type: "Edm.Date" },
-      s("PeriodStatus", 10),
+      s("JournalNumber", 20),
+      int64("FiscalCalendarYear"),
+      int64("Ledger"),
+      int64("SourceKey"),
+      int64("LedgerEntryJournal"),
+      s("SubledgerVoucher", 20),
+      s("SubledgerVoucherDataAreaId", 4),
+      date("AccountingDate"),
+      date("DocumentDate"),
+      e("PostingLayer", "CurrentOperationsTax"),
+      s("DocumentNumber", 20),
+    ],
+  },
+  {
+    name: "GeneralJournalAccountEntryBiEntities",
+    entityType: "GeneralJournalAccountEntryBiEntity",
+    keys: ["SourceKey"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [
+      int64("SourceKey"),
+      int64("GeneralJournalEntry"),
+      s("LedgerAccount", 500),
+      s("TransactionCurrencyCode", 3),
+      d("TransactionCurrencyAmount"),
+      d("AccountingCurrencyAmount"),
+      d("ReportingCurrencyAmount"),
+      e("IsCredit", "NoYes"),
+      e("PostingType", "LedgerPostingType"),
+      e("IsCorrection", "NoYes"),
+      s("Text", 60),
+      d("Quantity"),
+    ],
+  },
+  {
+    // The periods of each fiscal calendar; their status per ledger is in LedgerFiscalPeriods.
+    name: "FiscalPeriods",
+    entityType: "FiscalPeriod",
+    keys: ["Calendar", "FiscalYear", "StartDate", "EndDate", "PeriodName"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [
+      s("Calendar", 10),
+      s("FiscalYear", 10),
+      date("StartDate"),
+      date("EndDate"),
+      s("PeriodName", 60),
+      e("Type", "FiscalPeriodType"),
+      s("ShortName", 10),
+    ],
+  },
+  {
+    name: "LedgerFiscalPeriods",
+    entityType: "LedgerFiscalPeriod",
+    keys: ["LedgerName", "Calendar", "YearName", "PeriodName"],
+    companySpecific: false,
+    readOnly: true,
+    fields: [
+      s("LedgerName", 10),
+      s("Calendar", 10),
+      s("YearName", 10),
+      s("PeriodName", 60),
+      e("PeriodStatus", "FiscalPeriodStatus"),
+      s("LegalEntityId", 4),
     ],
   },
   {
@@ -313,4 +460,31 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
 
 export function entitySetsFor(scenario: string): EntitySetDef[] {
   return ENTITY_SETS.filter((set) => set.scenario === undefined || set.scenario === scenario);
+}
+
+/**
+ * X++ has no null for numbers and dates, so F&O's metadata marks them, and every key, not nullable;
+ * strings and enums are nullable there though F&O answers "" and the zero member for them.
+ */
+export function isNullable(def: EntitySetDef, field: FieldDef): boolean {
+  return !def.keys.includes(field.name) && (field.type === "Edm.String" || typeof field.type === "object");
+}
+
+/** F&O's empty date (as its answers show it: 1900-01-01 at noon UTC). */
+export const EMPTY_DATE = "1900-01-01T12:00:00Z";
+
+/** What F&O answers for a field that was never given a value. */
+export function emptyValue(field: FieldDef): string | number {
+  const type = field.type;
+  if (typeof type === "object") return ENUMS[type.enum][0]?.[0] ?? "";
+  switch (type) {
+    case "Edm.String":
+      return "";
+    case "Edm.DateTimeOffset":
+      return EMPTY_DATE;
+    case "Edm.Date":
+      return "1900-01-01";
+    default:
+      return 0;
+  }
 }

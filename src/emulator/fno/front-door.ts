@@ -4,8 +4,9 @@
  * `csrf-gateway` scenario. The order is fixed here, in one place:
  *
  *   throttle (429) → latency → CSRF gateway (writes) → token and Entra application check (401) →
- *   fault before commit → handler in a transaction → fault after commit → CSRF token issue (GET
- *   with X-CSRF-Token: Fetch)
+ *   fault before commit → handler in a transaction → fault after commit → CSRF token issue (GET or
+ *   HEAD with X-CSRF-Token: Fetch, on any readable path: the service root, a set, with or without a
+ *   trailing slash, as SAP-style gateways issue them)
  */
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -143,7 +144,7 @@ export class FnoFrontDoor {
     }
     if (
       this.config.csrfGateway &&
-      request.method === "GET" &&
+      (request.method === "GET" || request.method === "HEAD") &&
       header(request, "x-csrf-token")?.toLowerCase() === "fetch"
     ) {
       return this.issueCsrf(request, response);
@@ -156,7 +157,8 @@ export class FnoFrontDoor {
     if (path.startsWith("/api/services")) return this.service(request, principal, tx);
     const op: DataOperation = {
       method: request.method,
-      path: path === "/data" ? "" : path.slice("/data/".length),
+      // A trailing slash names the same resource (SAP-style clients fetch tokens on `Set/`).
+      path: path === "/data" ? "" : path.slice("/data/".length).replace(/(.)\/$/, "$1"),
       query: request.url.searchParams,
       headers: request.headers,
       body: request.body,

@@ -201,6 +201,8 @@ export class Journals {
     }
     if (header.IsPosted === "Yes")
       return this.fail(LINE, error(`Journal ${header.JournalBatchNumber} is posted; lines cannot be added.`));
+    const unmodelled = unmodelledUse(company, input);
+    if (unmodelled !== undefined) return { ok: false, response: FnoErrors.notSupported(unmodelled) };
     const problems: InfologLine[] = [];
     problems.push(
       ...this.checkAccount(company, "AccountDisplayValue", input.AccountType, input.AccountDisplayValue),
@@ -214,15 +216,19 @@ export class Journals {
           input.OffsetAccountDisplayValue,
         ),
       );
-    const defaults = input.DefaultDimensionDisplayValue;
-    if (typeof defaults === "string" && defaults !== "") {
-      const ledger =
-        (input.AccountType ?? "Ledger") === "Ledger" ? String(input.AccountDisplayValue ?? "") : "";
+    // Each side's default dimensions are checked against its own main account's structure.
+    for (const [field, type, account] of [
+      ["DefaultDimensionDisplayValue", input.AccountType, input.AccountDisplayValue],
+      ["OffsetDefaultDimensionDisplayValue", input.OffsetAccountType, input.OffsetAccountDisplayValue],
+    ] as const) {
+      const defaults = input[field];
+      if (typeof defaults !== "string" || defaults === "") continue;
+      const ledger = (type ?? "Ledger") === "Ledger" ? String(account ?? "") : "";
       for (const problem of dimensionProblems(
         this.state,
         ledger === "" ? undefined : ledger.split("-")[0],
         defaults.split("-"),
-        "DefaultDimensionDisplayValue",
+        field,
       ))
         problems.push(error(problem));
     }
@@ -316,4 +322,21 @@ export class Journals {
     this.state.table("LedgerJournalLines").delete(line, tx);
     return { ok: true, value: null };
   }
+}
+
+/**
+ * What a line may ask of F&O that the emulator does not model: sales tax, reversing entries and
+ * intercompany lines. Refused as not supported (501) rather than posted without their effect.
+ */
+function unmodelledUse(company: string, input: Row): string | undefined {
+  for (const field of ["SalesTaxGroup", "ItemSalesTaxGroup"])
+    if (typeof input[field] === "string" && input[field] !== "")
+      return `Sales tax (${field} on a journal line)`;
+  if (input.ReverseEntry === "Yes") return "Reversing entries (ReverseEntry on a journal line)";
+  for (const field of ["Company", "OffsetCompany"]) {
+    const value = input[field];
+    if (typeof value === "string" && value !== "" && lower(value) !== company)
+      return `Intercompany journal lines (${field} ${value} in a journal of ${company})`;
+  }
+  return undefined;
 }

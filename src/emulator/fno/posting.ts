@@ -9,9 +9,10 @@ import Big from "big.js";
 import type { EmulatorContext } from "../context.js";
 import type { Row } from "../state/model.js";
 import { isDecimal, type Transaction } from "../state/store.js";
-import { findAccount, postingAccount } from "./accounts.js";
+import { findAccount, postingAccount, postingTypeOf } from "./accounts.js";
 import type { InfologLine } from "./errors.js";
 import type { Journals } from "./journals.js";
+import { type LedgerEntry, type PostedVoucherEntry, writePostedLedger } from "./ledger.js";
 
 export const POSTING_SERVICE_PATH = "/api/services/LedgerBridgeServices/JournalPostingService/post";
 export const POSTING_SERVICE = "JournalPostingService";
@@ -27,6 +28,7 @@ export type PostingOutcome =
   | { readonly ok: false; readonly infolog: InfologLine[]; readonly notFound?: boolean };
 
 const ZERO = new Big(0);
+const HUNDRED = new Big(100);
 
 /** A line's account and, when it has one, its offset account: [type, display value]. */
 function sidesOf(line: Row): Array<[string, string]> {
@@ -141,46 +143,38 @@ export class PostingService {
     const sequence = state.data.voucherNumbers[company];
     if (sequence === undefined)
       return { ok: false, infolog: [{ level: "Error", text: `No voucher number sequence in ${company}.` }] };
-    const ledger = state.table("GeneralJournalAccountEntries");
+    const accountingCurrency = String(
+      state.table("Ledgers").get({ LegalEntityId: company })?.AccountingCurrency ?? "",
+    );
     const posted: PostedVoucher[] = [];
+    const ledgerVouchers: PostedVoucherEntry[] = [];
     for (const [voucher, voucherLines] of vouchers) {
       const final = state.draw(sequence, tx);
       const date = dateOf(voucherLines[0]?.TransDate);
       posted.push({ Voucher: voucher, PostedVoucher: final, TransDate: date });
+      const entries: LedgerEntry[] = [];
       for (const line of voucherLines) {
         const signed = amount(line.DebitAmount).minus(amount(line.CreditAmount));
+        const currency = String(line.CurrencyCode);
+        // A line in another currency posts its accounting-currency value at the line's rate (per 100).
+        const rate = currency === accountingCurrency || !isDecimal(line.ExchRate) ? HUNDRED : line.ExchRate;
         // Each side posts to its ledger account: a main account as given; a customer's or vendor's
         // summary account (posting profile); a bank account's main account (accounts.ts).
-        const entries: Array<[string, Big.Big]> = sidesOf(line).map(([type, account], index) => [
-          postingAccount(state, company, type, account),
-          index === 0 ? signed : signed.times(-1),
-        ]);
-        for (const [account, value] of entries) {
-          const recId = state.nextRecId(tx);
-          ledger.insert(
-            {
-              GeneralJournalAccountEntryRecId: recId,
-              dataAreaId: company,
-              JournalNumber: header.JournalBatchNumber as string,
-              Voucher: final,
-              AccountingDate: date,
-              LedgerAccount: String(account),
-              MainAccount: String(account).split("-")[0] ?? "",
-              TransactionCurrencyCode: String(line.CurrencyCode),
-              TransactionCurrencyAmount: value,
-              TransactionCurrencyDebitAmount: value.gt(ZERO) ? value : ZERO,
-              TransactionCurrencyCreditAmount: value.lt(ZERO) ? value.abs() : ZERO,
-              IsCredit: value.lt(ZERO) ? "Yes" : "No",
-              Description: String(line.Text ?? ""),
-              PostingLayer: "Current",
-              $recId: recId,
-              $version: 1,
-            },
-            tx,
-          );
-        }
+        sidesOf(line).forEach(([type, account], index) => {
+          const value = index === 0 ? signed : signed.times(-1);
+          entries.push({
+            ledgerAccount: postingAccount(state, company, type, account),
+            currency,
+            amount: value,
+            accountingAmount: value.times(rate).div(100).round(2),
+            postingType: postingTypeOf(type),
+            text: String(line.Text ?? ""),
+          });
+        });
       }
+      ledgerVouchers.push({ voucher: final, date, entries });
     }
+    writePostedLedger(state, company, String(header.JournalBatchNumber), ledgerVouchers, tx);
     state
       .table("LedgerJournalHeaders")
       .update(header, { IsPosted: "Yes", $version: Number(header.$version ?? 1) + 1 }, tx);

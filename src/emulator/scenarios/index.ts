@@ -6,6 +6,7 @@
  * - `csrf-gateway`: the original report's setup: the same environment behind a gateway that wants an
  *   X-CSRF-Token on writes, plus the report's writable flat entity `GeneralJournalAccountEntry`.
  */
+import { fiscalCalendarOf } from "../fno/ledger.js";
 import type { EmulatorData, FiscalPeriod, Row, SecurityRole } from "../state/model.js";
 
 export const SCENARIOS = ["default", "csrf-gateway"] as const;
@@ -70,6 +71,23 @@ const ACCOUNTS: ReadonlyArray<readonly [string, string, ("blocked" | "no-manual"
   ["700100", "Income tax expense"],
 ];
 
+/** A main account's type by its number, as the demo chart of accounts groups them. */
+function mainAccountType(id: string): string {
+  return { "1": "Asset", "2": "Liability", "3": "Equity", "4": "Revenue" }[id.slice(0, 1)] ?? "Expense";
+}
+
+/** A legal entity's ledger: the shared chart of accounts, US dollars, and its own fiscal calendar. */
+const ledger = (company: string, name: string, recId: number): Row => ({
+  LegalEntityId: company,
+  Name: company.toUpperCase(),
+  Description: name,
+  ChartOfAccounts: "Shared",
+  AccountingCurrency: "USD",
+  ReportingCurrency: "USD",
+  FiscalCalendar: fiscalCalendarOf(company),
+  $recId: recId,
+});
+
 function monthlyPeriods(fromYear: number, toYear: number, closed: readonly string[]): FiscalPeriod[] {
   const periods: FiscalPeriod[] = [];
   for (let year = fromYear; year <= toYear; year++) {
@@ -97,7 +115,11 @@ const ACCOUNTANT: SecurityRole = {
     JournalNames: "read",
     Currencies: "read",
     LegalEntities: "read",
-    GeneralJournalAccountEntries: "read",
+    Ledgers: "read",
+    LedgerEntryJournalBiEntities: "read",
+    GeneralJournalEntryBiEntities: "read",
+    GeneralJournalAccountEntryBiEntities: "read",
+    FiscalPeriods: "read",
     LedgerFiscalPeriods: "read",
   },
   journalNames: ["*"],
@@ -146,6 +168,7 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
       ChartOfAccounts: "Shared",
       MainAccountId: id,
       Name: accountName,
+      MainAccountType: mainAccountType(id),
       IsSuspended: flag === "blocked" ? "Yes" : "No",
       DoNotAllowManualEntry: flag === "no-manual" ? "Yes" : "No",
     });
@@ -159,7 +182,7 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
       dataAreaId: company,
       Name: journalName,
       Description: description,
-      JournalType: "Daily",
+      Type: "Daily",
     });
   }
   for (const [code, currencyName] of [
@@ -173,7 +196,9 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
   const tables: Record<string, Row[]> = {
     LedgerJournalHeaders: [],
     LedgerJournalLines: [],
-    GeneralJournalAccountEntries: [],
+    LedgerEntryJournalBiEntities: [],
+    GeneralJournalEntryBiEntities: [],
+    GeneralJournalAccountEntryBiEntities: [],
     MainAccounts: mainAccounts,
     // A few customers, vendors and bank accounts of USMF, each kind with one that may not be used.
     CustomersV3: [
@@ -187,9 +212,9 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
       vendor("US-109", "Litware (on hold)", "All"),
     ],
     BankAccounts: [
-      bank("USMF OPER", "Operating account", "USD", "110110", "Active"),
-      bank("USMF EUR", "Euro account", "EUR", "110150", "Active"),
-      bank("USMF OLD", "Closed account", "USD", "110110", "Inactive"),
+      bank("USMF OPER", "Operating account", "USD", "110110", "ActiveForAllTransactions"),
+      bank("USMF EUR", "Euro account", "EUR", "110150", "ActiveForAllTransactions"),
+      bank("USMF OLD", "Closed account", "USD", "110110", "InactiveForAllTransactions"),
     ],
     FinancialDimensionValues: [
       ...["001", "002", "003", "004"].map((value) => dimensionValue("BusinessUnit", value)),
@@ -200,14 +225,10 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
     JournalNames: journalNames,
     Currencies: currencies,
     LegalEntities: [
-      { LegalEntityId: "usmf", Name: "Contoso USA", AccountingCurrency: "USD", ChartOfAccounts: "Shared" },
-      {
-        LegalEntityId: "usrt",
-        Name: "Contoso Retail USA",
-        AccountingCurrency: "USD",
-        ChartOfAccounts: "Shared",
-      },
+      { LegalEntityId: "usmf", Name: "Contoso USA" },
+      { LegalEntityId: "usrt", Name: "Contoso Retail USA" },
     ],
+    Ledgers: [ledger("usmf", "Contoso USA", 5637144576), ledger("usrt", "Contoso Retail USA", 5637144577)],
   };
 
   const periods = monthlyPeriods(2020, 2030, ["2025-12"]);

@@ -1,7 +1,8 @@
 /**
- * `$filter` as F&O serves it: eq ne gt ge lt le, and or not, parentheses; `*` in an `eq` string is a
- * wildcard; `has`, `in`, `contains()`, `startswith()` and `endswith()` are refused with 400 as F&O
- * refuses them. Arithmetic and other functions are "not supported by the emulator".
+ * `$filter` as F&O serves it: eq ne gt ge lt le, and or not, parentheses; arithmetic (add sub mul div
+ * mod) on numbers, as Microsoft documents F&O supports it; `*` in an `eq` string is a wildcard; `has`,
+ * `in`, `contains()`, `startswith()` and `endswith()` are refused with 400 as F&O refuses them. Other
+ * functions are "not supported by the emulator" (501).
  */
 import Big from "big.js";
 import type { Row } from "../../state/model.js";
@@ -19,7 +20,19 @@ export type Literal =
 export type Filter =
   | { readonly type: "and" | "or"; readonly left: Filter; readonly right: Filter }
   | { readonly type: "not"; readonly operand: Filter }
-  | { readonly type: "compare"; readonly op: CompareOp; readonly field: FieldDef; readonly literal: Literal };
+  | { readonly type: "compare"; readonly op: CompareOp; readonly field: FieldDef; readonly literal: Literal }
+  | { readonly type: "arithmetic"; readonly op: CompareOp; readonly left: Expr; readonly right: Expr };
+
+/** A value in a comparison: a property, a literal, or arithmetic on numbers. */
+export type Expr =
+  | { readonly kind: "field"; readonly field: FieldDef }
+  | { readonly kind: "literal"; readonly literal: Literal }
+  | { readonly kind: "operation"; readonly op: ArithmeticOp; readonly left: Expr; readonly right: Expr };
+
+type ArithmeticOp = "add" | "sub" | "mul" | "div" | "mod";
+const ADDITIVE = new Set(["add", "sub"]);
+const MULTIPLICATIVE = new Set(["mul", "div", "divby", "mod"]);
+const NUMERIC_TYPES = new Set(["Edm.Decimal", "Edm.Int32", "Edm.Int64"]);
 
 type CompareOp = "eq" | "ne" | "gt" | "ge" | "lt" | "le";
 const COMPARE = new Set(["eq", "ne", "gt", "ge", "lt", "le"]);
@@ -158,32 +171,70 @@ class Parser {
   }
 
   private comparison(): Filter {
-    const token = this.tokens[this.i];
-    if (token?.t === "(") {
-      this.i++;
-      const inner = this.or();
-      if (this.tokens[this.i]?.t !== ")") throw new FilterError("invalid", "A parenthesis is not closed.");
-      this.i++;
-      return inner;
+    if (this.tokens[this.i]?.t === "(") {
+      // A group: of conditions, or of arithmetic when a comparison or an operator follows it.
+      const start = this.i;
+      try {
+        this.i++;
+        const inner = this.or();
+        if (this.tokens[this.i]?.t !== ")") throw new FilterError("invalid", "A parenthesis is not closed.");
+        this.i++;
+        const next = this.peekWord();
+        if (next === undefined || !(COMPARE.has(next) || ADDITIVE.has(next) || MULTIPLICATIVE.has(next)))
+          return inner;
+      } catch (error) {
+        if (!(error instanceof FilterError)) throw error;
+      }
+      this.i = start;
     }
-    const left = this.operand();
+    const left = this.additive();
     const op = this.peekWord();
     if (op === "has" || op === "in") {
       throw new FilterError("invalid", `The '${op}' operator is not supported.`);
     }
-    if (op === undefined || !COMPARE.has(op)) {
-      if (op !== undefined && ["add", "sub", "mul", "div", "divby", "mod"].includes(op)) {
-        throw new FilterError("unsupported", `The arithmetic operator '${op}' in $filter`);
-      }
+    if (op === undefined || !COMPARE.has(op))
       throw new FilterError("invalid", "Expected a comparison (eq, ne, gt, ge, lt, le).");
-    }
     this.i++;
-    const right = this.operand();
-    if ("field" in left && "literal" in right)
+    const right = this.additive();
+    if (left.kind === "field" && right.kind === "literal")
       return this.compare(op as CompareOp, left.field, right.literal);
-    if ("literal" in left && "field" in right)
+    if (left.kind === "literal" && right.kind === "field")
       return this.compare(FLIPPED[op as CompareOp], right.field, left.literal);
+    if (left.kind === "operation" || right.kind === "operation" || (isNumeric(left) && isNumeric(right)))
+      return { type: "arithmetic", op: op as CompareOp, left: numeric(left, op), right: numeric(right, op) };
     throw new FilterError("unsupported", "Comparing two properties, or two literals, in $filter");
+  }
+
+  private additive(): Expr {
+    let left = this.multiplicative();
+    for (let op = this.peekWord(); op !== undefined && ADDITIVE.has(op); op = this.peekWord()) {
+      this.i++;
+      left = operation(op, left, this.multiplicative());
+    }
+    return left;
+  }
+
+  private multiplicative(): Expr {
+    let left = this.primary();
+    for (let op = this.peekWord(); op !== undefined && MULTIPLICATIVE.has(op); op = this.peekWord()) {
+      this.i++;
+      left = operation(op, left, this.primary());
+    }
+    return left;
+  }
+
+  private primary(): Expr {
+    if (this.tokens[this.i]?.t === "(") {
+      this.i++;
+      const inner = this.additive();
+      if (this.tokens[this.i]?.t !== ")") throw new FilterError("invalid", "A parenthesis is not closed.");
+      this.i++;
+      return inner;
+    }
+    const operand = this.operand();
+    return "field" in operand
+      ? { kind: "field", field: operand.field }
+      : { kind: "literal", literal: operand.literal };
   }
 
   private operand(): { field: FieldDef } | { literal: Literal } {
@@ -232,6 +283,85 @@ class Parser {
       );
     }
     return { type: "compare", op, field, literal };
+  }
+}
+
+function isNumeric(expr: Expr): boolean {
+  if (expr.kind === "operation") return true;
+  if (expr.kind === "literal") return expr.literal.kind === "number";
+  return typeof expr.field.type === "string" && NUMERIC_TYPES.has(expr.field.type);
+}
+
+/** An operand of arithmetic must be a number, as the OData library's type check demands. */
+function numeric(expr: Expr, op: string): Expr {
+  if (isNumeric(expr)) return expr;
+  const type =
+    expr.kind === "field"
+      ? typeof expr.field.type === "object"
+        ? `${NAMESPACE}.${expr.field.type.enum}`
+        : expr.field.type
+      : expr.kind === "literal"
+        ? literalType(expr.literal)
+        : "Edm.Decimal";
+  throw new FilterError(
+    "invalid",
+    `A binary operator with incompatible types was detected. Found operand type '${type}' for operator '${op}', which takes numbers.`,
+  );
+}
+
+function operation(op: string, left: Expr, right: Expr): Expr {
+  return {
+    kind: "operation",
+    op: (op === "divby" ? "div" : op) as ArithmeticOp,
+    left: numeric(left, op),
+    right: numeric(right, op),
+  };
+}
+
+/** The number an expression has for a row; undefined when a property in it has no value. */
+function evaluate(expr: Expr, row: Row): Big.Big | undefined {
+  switch (expr.kind) {
+    case "literal":
+      return expr.literal.kind === "number" ? new Big(expr.literal.raw) : undefined;
+    case "field": {
+      const value = row[expr.field.name];
+      if (value === null || value === undefined || value === "") return undefined;
+      return isDecimal(value) ? value : new Big(String(value));
+    }
+    case "operation": {
+      const left = evaluate(expr.left, row);
+      const right = evaluate(expr.right, row);
+      if (left === undefined || right === undefined) return undefined;
+      switch (expr.op) {
+        case "add":
+          return left.plus(right);
+        case "sub":
+          return left.minus(right);
+        case "mul":
+          return left.times(right);
+        case "div":
+        case "mod":
+          if (right.eq(0)) throw new FilterError("invalid", "Division by zero in $filter.");
+          return expr.op === "div" ? left.div(right) : left.mod(right);
+      }
+    }
+  }
+}
+
+function holds(op: CompareOp, order: number): boolean {
+  switch (op) {
+    case "eq":
+      return order === 0;
+    case "ne":
+      return order !== 0;
+    case "gt":
+      return order > 0;
+    case "ge":
+      return order >= 0;
+    case "lt":
+      return order < 0;
+    case "le":
+      return order <= 0;
   }
 }
 
@@ -307,20 +437,13 @@ export function matches(filter: Filter, row: Row): boolean {
       }
       const order = compareValues(filter.field, value, literal);
       if (order === undefined) return filter.op === "ne";
-      switch (filter.op) {
-        case "eq":
-          return order === 0;
-        case "ne":
-          return order !== 0;
-        case "gt":
-          return order > 0;
-        case "ge":
-          return order >= 0;
-        case "lt":
-          return order < 0;
-        case "le":
-          return order <= 0;
-      }
+      return holds(filter.op, order);
+    }
+    case "arithmetic": {
+      const left = evaluate(filter.left, row);
+      const right = evaluate(filter.right, row);
+      if (left === undefined || right === undefined) return filter.op === "ne";
+      return holds(filter.op, left.cmp(right));
     }
   }
 }

@@ -1,5 +1,5 @@
 /** The service document and the CSDL `$metadata` for the entity sets a scenario serves. */
-import { type EdmType, ENUMS, type EntitySetDef, NAMESPACE } from "../entities.js";
+import { type EdmType, ENUMS, type EntitySetDef, isNullable, NAMESPACE } from "../entities.js";
 
 function typeName(type: EdmType): string {
   return typeof type === "object" ? `${NAMESPACE}.${type.enum}` : type;
@@ -19,7 +19,7 @@ export function metadataXml(defs: readonly EntitySetDef[]): string {
     lines.push(`<Key>${def.keys.map((key) => `<PropertyRef Name="${key}"/>`).join("")}</Key>`);
     for (const field of def.fields) {
       const attributes = [`Name="${field.name}"`, `Type="${typeName(field.type)}"`];
-      if (def.keys.includes(field.name)) attributes.push('Nullable="false"');
+      if (!isNullable(def, field)) attributes.push('Nullable="false"');
       if (field.maxLength !== undefined) attributes.push(`MaxLength="${field.maxLength}"`);
       if (field.type === "Edm.Decimal") attributes.push('Precision="32"', 'Scale="16"');
       lines.push(`<Property ${attributes.join(" ")}/>`);

@@ -8,10 +8,12 @@ import type { EmulatorContext } from "../../context.js";
 import { type EmuResponse, json } from "../../http.js";
 import type { Row } from "../../state/model.js";
 import { isDecimal, type Transaction } from "../../state/store.js";
-import type { EntitySetDef } from "../entities.js";
+import { type EntitySetDef, NAMESPACE } from "../entities.js";
 import { FnoErrors } from "../errors.js";
-import { type Journals, lower, type Outcome } from "../journals.js";
+import type { Journals } from "../journals.js";
+import { lower } from "../journals.js";
 import { canAccess, type Principal } from "../security.js";
+import { type EntityBehaviour, entityBehaviours } from "./behaviours.js";
 import { FilterError, matches, parseFilter } from "./filter.js";
 import { metadataXml, serviceDocument } from "./metadata.js";
 import { parseBody, rowFromBody, ValueError, wantsDecimalStrings, wireRow, writeJson } from "./values.js";
@@ -69,6 +71,12 @@ function parseTarget(path: string, defs: readonly EntitySetDef[]): Target | "not
   const key: Row = {};
   if (parts.length === 1 && parts[0]?.[0] === undefined && def.keys.length === 1) {
     parts[0] = [def.keys[0] as string, (parts[0] as [undefined, string])[1]];
+  }
+  // A positional key where the type has several (Set('x') for a composite key): the OData library's message.
+  if (parts.some(([field]) => field === undefined)) {
+    return FnoErrors.badRequest(
+      `The number of keys specified in the URI does not match number of key properties for the resource '${NAMESPACE}.${def.entityType}'.`,
+    );
   }
   for (const [field, literal] of parts) {
     const fieldDef = def.fields.find((candidate) => candidate.name === field);
@@ -131,11 +139,19 @@ function splitKey(text: string): Array<[string | undefined, string]> | undefined
 }
 
 export class ODataService {
+  private readonly behaviours: Readonly<Record<string, EntityBehaviour>>;
+
   constructor(
     private readonly context: EmulatorContext,
-    private readonly journals: Journals,
+    journals: Journals,
     readonly defs: readonly EntitySetDef[],
-  ) {}
+  ) {
+    this.behaviours = entityBehaviours(context, journals);
+  }
+
+  private behaviour(def: EntitySetDef): EntityBehaviour {
+    return this.behaviours[def.name] ?? {};
+  }
 
   /** Serves one operation (the caller owns the transaction). */
   execute(op: DataOperation, principal: Principal, tx: Transaction): EmuResponse {
@@ -152,7 +168,8 @@ export class ODataService {
     if (target === "not-found") return FnoErrors.notFoundResource(`${op.origin}/data/${op.path}`);
     if ("status" in target) return target;
     try {
-      if (op.method === "GET") return this.read(op, principal, target);
+      // HEAD is a GET without a body (the HTTP layer sends none).
+      if (op.method === "GET" || op.method === "HEAD") return this.read(op, principal, target);
       // Read-only is a property of the entity, whatever the caller's roles.
       if (target.def.readOnly) return FnoErrors.methodNotAllowed(op.method, target.def.name);
       if (!canAccess(principal, target.def.name, "write")) {
@@ -177,60 +194,14 @@ export class ODataService {
 
   /** The rows of a set as the principal may see them, before query options. */
   private rows(def: EntitySetDef, principal: Principal, crossCompany: boolean): Row[] {
-    let rows: Row[];
-    const data = this.context.state.data;
-    if (def.name === "SysAADClients") {
-      rows = Object.values(data.fnoApps).map((app) => ({
-        AADClientId: app.clientId,
-        Name: app.name,
-        UserId: app.userId,
-      }));
-    } else if (def.name === "LedgerFiscalPeriods") {
-      rows = Object.entries(data.fiscalPeriods).flatMap(([company, periods]) =>
-        periods.map((period) => ({
-          dataAreaId: company,
-          StartDate: period.start,
-          EndDate: period.end,
-          PeriodStatus: period.status,
-        })),
-      );
-    } else if (def.name === "GeneralJournalAccountEntry") {
-      rows = [...this.context.state.table("LedgerJournalLines").rows.values()].map((line) =>
-        this.flatRow(line),
-      );
-    } else if (def.name === "LedgerJournalHeaders") {
-      rows = [...this.context.state.table(def.name).rows.values()].map((row) =>
-        this.journals.withTotals(row),
-      );
-    } else {
-      rows = [...this.context.state.table(def.name).rows.values()];
-    }
+    const behaviour = this.behaviour(def);
+    let rows = behaviour.rows?.() ?? [...this.context.state.table(def.name).rows.values()];
+    if (behaviour.present !== undefined) rows = rows.map(behaviour.present);
     if (def.companySpecific && !crossCompany) {
       const company = principal.user.defaultCompany;
       rows = rows.filter((row) => lower(row.dataAreaId) === company);
     }
     return rows;
-  }
-
-  private flatRow(line: Row): Row {
-    const header = this.journals.header(lower(line.dataAreaId), String(line.JournalBatchNumber));
-    return {
-      dataAreaId: line.dataAreaId ?? null,
-      JournalBatchNumber: line.JournalBatchNumber ?? null,
-      LineNumber: line.LineNumber ?? null,
-      JournalName: header?.JournalName ?? null,
-      AccountType: line.AccountType ?? null,
-      LedgerAccount: line.AccountDisplayValue ?? null,
-      TransactionCurrencyCode: line.CurrencyCode ?? null,
-      DebitAmount: line.DebitAmount ?? null,
-      CreditAmount: line.CreditAmount ?? null,
-      TransDate: line.TransDate ?? null,
-      Voucher: line.Voucher ?? null,
-      Text: line.Text ?? null,
-      Description: header?.Description ?? null,
-      $recId: line.$recId ?? null,
-      $version: line.$version ?? null,
-    };
   }
 
   private read(op: DataOperation, principal: Principal, target: Target): EmuResponse {
@@ -260,7 +231,7 @@ export class ODataService {
     if (target.key !== undefined) {
       const found = this.find(def, principal, target.key, true);
       if (found === undefined) return FnoErrors.entityNotFound(def.name);
-      const row = def.name === "LedgerJournalHeaders" ? this.journals.withTotals(found) : found;
+      const row = this.behaviour(def).present?.(found) ?? found;
       return {
         status: 200,
         headers: ODATA_JSON,
@@ -342,11 +313,10 @@ export class ODataService {
 
   /** Finds a row by key among the rows the principal may see (any of its companies). */
   private find(def: EntitySetDef, principal: Principal, key: Row, crossCompany: boolean): Row | undefined {
-    if (def.name === "GeneralJournalAccountEntry") {
-      const line = this.context.state.table("LedgerJournalLines").get(key);
-      return line === undefined ? undefined : this.flatRow(line);
-    }
-    if (this.context.state.tables.has(def.name)) return this.context.state.table(def.name).get(key);
+    const behaviour = this.behaviour(def);
+    if (behaviour.find !== undefined) return behaviour.find(key);
+    if (behaviour.rows === undefined && this.context.state.tables.has(def.name))
+      return this.context.state.table(def.name).get(key);
     const table = this.rows(def, principal, crossCompany);
     return table.find((row) => def.keys.every((field) => lower(row[field]) === lower(key[field])));
   }
@@ -372,73 +342,20 @@ export class ODataService {
   }
 
   private create(op: DataOperation, principal: Principal, def: EntitySetDef, tx: Transaction): EmuResponse {
-    const input = rowFromBody(def, parseBody(op.body));
-    let outcome: Outcome<Row>;
-    switch (def.name) {
-      case "LedgerJournalHeaders":
-        outcome = this.journals.createHeader(principal, input, tx);
-        break;
-      case "LedgerJournalLines":
-        outcome = this.journals.createLine(principal, input, tx);
-        break;
-      case "GeneralJournalAccountEntry":
-        outcome = this.createFlat(principal, input, tx);
-        break;
-      default:
-        return FnoErrors.methodNotAllowed(op.method, def.name);
-    }
+    const behaviour = this.behaviour(def);
+    if (behaviour.create === undefined) return FnoErrors.methodNotAllowed(op.method, def.name);
+    const outcome = behaviour.create(principal, rowFromBody(def, parseBody(op.body)), tx);
     if (!outcome.ok) return outcome.response;
-    const row =
-      def.name === "LedgerJournalHeaders"
-        ? this.journals.withTotals(outcome.value)
-        : def.name === "GeneralJournalAccountEntry"
-          ? this.flatRow(outcome.value)
-          : outcome.value;
-    return this.created(op, def, row);
-  }
-
-  /** The report's flat entity: a line, with its header made on the fly when no batch number is given. */
-  private createFlat(principal: Principal, input: Row, tx: Transaction): Outcome<Row> {
-    let batch = typeof input.JournalBatchNumber === "string" ? input.JournalBatchNumber : "";
-    if (batch === "") {
-      const header = this.journals.createHeader(
-        principal,
-        {
-          dataAreaId: input.dataAreaId ?? null,
-          JournalName: input.JournalName ?? null,
-          ...(typeof input.Description === "string" ? { Description: input.Description } : {}),
-        },
-        tx,
-      );
-      if (!header.ok) return header;
-      batch = String(header.value.JournalBatchNumber);
-    }
-    const line: Row = {
-      dataAreaId: input.dataAreaId ?? null,
-      JournalBatchNumber: batch,
-      AccountType: input.AccountType ?? "Ledger",
-      AccountDisplayValue: input.LedgerAccount ?? null,
-      CurrencyCode: input.TransactionCurrencyCode ?? null,
-      DebitAmount: input.DebitAmount ?? new Big(0),
-      CreditAmount: input.CreditAmount ?? new Big(0),
-      TransDate: input.TransDate ?? null,
-      // The flat entity has no voucher of its own: the journal's lines share one.
-      Voucher: typeof input.Voucher === "string" && input.Voucher !== "" ? input.Voucher : batch,
-      Text: input.Text ?? "",
-    };
-    if (isDecimal(input.LineNumber)) line.LineNumber = input.LineNumber;
-    return this.journals.createLine(principal, line, tx);
+    return this.created(op, def, behaviour.present?.(outcome.value) ?? outcome.value);
   }
 
   private update(op: DataOperation, principal: Principal, target: Target, tx: Transaction): EmuResponse {
     const def = target.def;
     const row = this.find(def, principal, target.key as Row, true);
     if (row === undefined) return FnoErrors.entityNotFound(def.name);
-    const input = rowFromBody(def, parseBody(op.body));
-    let outcome: Outcome<Row>;
-    if (def.name === "LedgerJournalHeaders") outcome = this.journals.updateHeader(row, input, tx);
-    else if (def.name === "LedgerJournalLines") outcome = this.journals.updateLine(row, input, tx);
-    else return FnoErrors.notSupported(`Updating ${def.name}`);
+    const update = this.behaviour(def).update;
+    if (update === undefined) return FnoErrors.notSupported(`Updating ${def.name}`);
+    const outcome = update(row, rowFromBody(def, parseBody(op.body)), tx);
     return outcome.ok ? { status: 204 } : outcome.response;
   }
 
@@ -446,10 +363,9 @@ export class ODataService {
     const def = target.def;
     const row = this.find(def, principal, target.key as Row, true);
     if (row === undefined) return FnoErrors.entityNotFound(def.name);
-    let outcome: Outcome<null>;
-    if (def.name === "LedgerJournalHeaders") outcome = this.journals.deleteHeader(row, tx);
-    else if (def.name === "LedgerJournalLines") outcome = this.journals.deleteLine(row, tx);
-    else return FnoErrors.notSupported(`Deleting from ${def.name}`);
+    const remove = this.behaviour(def).remove;
+    if (remove === undefined) return FnoErrors.notSupported(`Deleting from ${def.name}`);
+    const outcome = remove(row, tx);
     return outcome.ok ? { status: 204 } : outcome.response;
   }
 

@@ -4,43 +4,44 @@
  * or as strings when the client asks for IEEE754Compatible=true.
  */
 import Big from "big.js";
-import { JsonNumberText, type PlainJson, parseJson, stringifyJson, toPlain } from "../../../common/json.js";
 import type { EmuRequest } from "../../http.js";
+import { isWireNumber, parseWire, stringifyWire, type WireJson } from "../../json.js";
 import type { Row } from "../../state/model.js";
-import { isDecimal } from "../../state/store.js";
-import { ENUMS, type EntitySetDef, type FieldDef, NAMESPACE } from "../entities.js";
+import { ENUMS, type EntitySetDef, emptyValue, type FieldDef, isNullable, NAMESPACE } from "../entities.js";
+
+const typeName = (field: FieldDef): string =>
+  typeof field.type === "object" ? `${NAMESPACE}.${field.type.enum}` : field.type;
 
 export class ValueError extends Error {}
 
 /** Parses a JSON request body into an object (lossless numbers). */
-export function parseBody(body: Buffer): Record<string, PlainJson> {
-  let value: PlainJson;
+export function parseBody(body: Buffer): Record<string, WireJson> {
+  let value: WireJson;
   try {
-    value = toPlain(parseJson(body.toString("utf8")));
+    value = parseWire(body.toString("utf8"));
   } catch (error) {
     throw new ValueError(`The request body is not valid JSON: ${(error as Error).message}`);
   }
-  if (
-    value === null ||
-    typeof value !== "object" ||
-    Array.isArray(value) ||
-    value instanceof JsonNumberText
-  ) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || isWireNumber(value)) {
     throw new ValueError("The request body must be a JSON object.");
   }
-  return value;
+  return value as Record<string, WireJson>;
 }
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Converts one JSON property to a row value, or throws ValueError naming what is wrong. */
-export function fieldValue(def: EntitySetDef, field: FieldDef, value: PlainJson): Row[string] {
+export function fieldValue(def: EntitySetDef, field: FieldDef, value: WireJson): Row[string] {
   const where = `property '${field.name}' of '${NAMESPACE}.${def.entityType}'`;
-  if (value === null) return null;
+  if (value === null) {
+    if (isNullable(def, field)) return null;
+    throw new ValueError(
+      `A null value was found for the property named '${field.name}', which has the expected type '${typeName(field)}[Nullable=False]'. The expected type '${typeName(field)}[Nullable=False]' does not allow null values.`,
+    );
+  }
   const type = field.type;
   if (typeof type === "object") {
-    const member =
-      typeof value === "string" ? value : value instanceof JsonNumberText ? value.raw : undefined;
+    const member = typeof value === "string" ? value : isWireNumber(value) ? value.value : undefined;
     const found = ENUMS[type.enum].find(([name, number]) => name === member || String(number) === member);
     if (found === undefined) throw new ValueError(`The value '${String(value)}' is not valid for ${where}.`);
     return found[0];
@@ -55,8 +56,7 @@ export function fieldValue(def: EntitySetDef, field: FieldDef, value: PlainJson)
       return value;
     }
     case "Edm.Decimal": {
-      const text =
-        value instanceof JsonNumberText ? value.raw : typeof value === "string" ? value : undefined;
+      const text = isWireNumber(value) ? value.value : typeof value === "string" ? value : undefined;
       if (text === undefined || !/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) {
         throw new ValueError(`Cannot convert '${String(value)}' to Edm.Decimal for ${where}.`);
       }
@@ -64,7 +64,7 @@ export function fieldValue(def: EntitySetDef, field: FieldDef, value: PlainJson)
     }
     case "Edm.Int32":
     case "Edm.Int64": {
-      const text = value instanceof JsonNumberText ? value.raw : typeof value === "string" ? value : "";
+      const text = isWireNumber(value) ? value.value : typeof value === "string" ? value : "";
       if (!/^-?\d+$/.test(text))
         throw new ValueError(`Cannot convert '${String(value)}' to ${type} for ${where}.`);
       return Number(text);
@@ -85,7 +85,7 @@ export function fieldValue(def: EntitySetDef, field: FieldDef, value: PlainJson)
 }
 
 /** Converts a whole request body: unknown properties are refused, as the OData library does. */
-export function rowFromBody(def: EntitySetDef, body: Record<string, PlainJson>): Row {
+export function rowFromBody(def: EntitySetDef, body: Record<string, WireJson>): Row {
   const row: Row = {};
   for (const [name, value] of Object.entries(body)) {
     if (name.startsWith("@odata.")) continue;
@@ -122,11 +122,12 @@ export function wireRow(
   const out: Record<string, unknown> = { "@odata.etag": etag(row) };
   for (const field of def.fields) {
     if (select !== undefined && !select.includes(field.name)) continue;
-    out[field.name] = row[field.name] ?? null;
+    // F&O has no nulls in its tables: a field never given a value answers its type's empty value.
+    out[field.name] = row[field.name] ?? emptyValue(field);
   }
   return out;
 }
 
 export function writeJson(value: unknown, decimalsAsStrings: boolean): string {
-  return stringifyJson(value, { decimalsAsStrings, isDecimal });
+  return stringifyWire(value, decimalsAsStrings);
 }
