@@ -2,6 +2,7 @@
  * What the delivery commands share: the validated configuration, the outbox, and an F&O client —
  * for the configured environment, or for the built-in emulator (announced loudly) when none is.
  */
+
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { normalizeEnvironmentUrl } from "../auth/environment-url.js";
@@ -14,6 +15,7 @@ import { configuredEngine } from "../delivery/configured-engine.js";
 import type { DeliveryEngine, EngineEvent, EngineOptions } from "../delivery/engine.js";
 import { type RunningEmulator, startEmulator } from "../emulator/index.js";
 import { DEMO } from "../emulator/scenarios/index.js";
+import type { ReadOptions } from "../ingest/source.js";
 import { isPostgresUrl, openStore } from "../outbox/open.js";
 import type { OutboxStore } from "../outbox/store.js";
 import { openThreadedStore } from "../outbox/threaded.js";
@@ -45,6 +47,20 @@ export function cliLogger(io: CliIo): Logger {
  * The target as configured; with no D365_URL (the built-in emulator) the emulator's own dimension
  * format, unless the config file names one.
  */
+/** How this run reads table files: the config's `input`, a command's --profile and --sheet, the target's dimension format. */
+export function readOptionsFor(
+  config: BridgeConfig,
+  flags: { readonly profile?: string; readonly sheet?: string } = {},
+): ReadOptions {
+  const dimensionFormat = targetSettingsFor(config).dimensionFormat;
+  return {
+    ...config.input,
+    ...(flags.profile === undefined ? {} : { profile: flags.profile }),
+    ...(flags.sheet === undefined ? {} : { sheet: flags.sheet }),
+    ...(dimensionFormat === undefined ? {} : { dimensionFormat }),
+  };
+}
+
 export function targetSettingsFor(config: BridgeConfig): TargetSettings {
   if (config.environment !== undefined || config.target.dimensionFormat !== undefined) return config.target;
   return { ...config.target, dimensionFormat: DEMO.dimensionFormat };

@@ -12,6 +12,7 @@ import { BridgeError } from "../core/errors/bridge-error.js";
 import type { CsrfMode } from "../d365/client.js";
 import { DEFAULT_POSTING_PATH } from "../d365/posting.js";
 import { type TargetSettings, targetSettings } from "../d365/targets/index.js";
+import { type InputSettings, inputSettings } from "./input.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,6 +30,8 @@ export interface BridgeConfig {
   readonly postingPath: string;
   /** Where journals go in F&O (docs/configuration.md#the-delivery-target). */
   readonly target: TargetSettings;
+  /** How table files are read (docs/configuration.md#input). */
+  readonly input: InputSettings;
   /** Where ledger-bridge keeps its files (the login cache, the emulator's keys, the SQLite store). */
   readonly home: string;
   /** Key that encrypts the login cache; required for `login`. */
@@ -138,6 +141,7 @@ function readFile(name: string, path: string): string {
 
 interface FileConfig {
   target?: unknown;
+  input?: unknown;
 }
 
 function fileConfig(env: Env, cwd: string): FileConfig {
@@ -157,6 +161,7 @@ function fileConfig(env: Env, cwd: string): FileConfig {
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeConfig {
   const warnings: string[] = [];
+  const file = fileConfig(env, cwd);
   const url = text(env, "D365_URL");
   const environment = url === undefined ? undefined : normalizeEnvironmentUrl(url);
   if (environment !== undefined) warnings.push(...environment.warnings);
@@ -214,7 +219,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
     concurrency: integer(env, "LEDGER_BRIDGE_CONCURRENCY", 8, 1, 64),
     timeoutMs,
     postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
-    target: targetSettings(fileConfig(env, cwd).target),
+    target: targetSettings(file.target),
+    input: inputSettings(file.input),
     home,
     store,
     leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),

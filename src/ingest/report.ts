@@ -2,7 +2,7 @@
 import type { Issue } from "../core/errors/issue.js";
 import { type Amount, ZERO } from "../core/money.js";
 import type { JournalRead, SourceEvent } from "./assemble.js";
-import { openJournalFile } from "./source.js";
+import { openJournalFile, type ReadOptions } from "./source.js";
 
 export interface CurrencyTotal {
   debit: Amount;
@@ -26,6 +26,8 @@ export interface FileReport {
 export interface ValidateOptions {
   /** Keep at most this many errors and this many warnings per file (all are counted). */
   readonly maxIssues?: number;
+  /** How table files are read (profile, column map, defaults, locale, sheet). */
+  readonly read?: ReadOptions;
   /** Checks each journal further once it is read (the target's compile: `validate --target`). */
   readonly check?: (read: JournalRead) => JournalRead;
 }
@@ -87,7 +89,7 @@ export async function validateFile(path: string, options: ValidateOptions = {}):
   const maxIssues = options.maxIssues ?? DEFAULT_MAX_ISSUES;
   const report = emptyReport(path);
   const check = options.check;
-  for await (const event of await openJournalFile(path))
+  for await (const event of await openJournalFile(path, options.read))
     tally(
       report,
       check && event.kind === "journal" ? { kind: "journal", read: check(event.read) } : event,

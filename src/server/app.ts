@@ -18,7 +18,7 @@ import { liveness } from "../delivery/liveness.js";
 import { preflightEvents } from "../delivery/preflight.js";
 import type { FnoActivity } from "../delivery/threaded-engine.js";
 import type { DoctorReport } from "../doctor/doctor.js";
-import { readJournalText } from "../ingest/source.js";
+import { type ReadOptions, readJournalText } from "../ingest/source.js";
 import { isCancellable, type JournalState, REDRIVABLE, STATES } from "../outbox/states.js";
 import type { JournalSelection, OutboxStore, StoredJournal } from "../outbox/store.js";
 import { API_ERRORS, type ApiErrorCode, ApiProblem, errorBody } from "./api-errors.js";
@@ -40,6 +40,8 @@ export interface AppOptions {
   readonly rateLimit?: number;
   readonly maxBodyBytes?: number;
   readonly maxLinesPerJournal?: number;
+  /** How uploaded table files are read (the config's `input`); an upload may name its profile and sheet. */
+  readonly readOptions?: ReadOptions;
   /** Whether journals submitted through the API are posted after delivery. */
   readonly post?: boolean;
   readonly now?: () => number;
@@ -88,6 +90,7 @@ const UPLOAD_TYPES: Record<string, string> = {
   "text/csv": "csv",
   "application/json": "json",
   "application/x-ndjson": "ndjson",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
 };
 
 /** The framework's own refusals, in our codes and words (what to do is the code's `fix`). */
@@ -224,10 +227,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const maxLines = options.maxLinesPerJournal ?? 10_000;
 
   // Bodies stay raw: amounts must reach the strict parser as digits, never as floats.
-  app.addContentTypeParser(
-    ["application/json", "application/x-ndjson", "text/csv"],
-    { parseAs: "buffer" },
-    (_request, body, done) => done(null, body),
+  app.addContentTypeParser(Object.keys(UPLOAD_TYPES), { parseAs: "buffer" }, (_request, body, done) =>
+    done(null, body),
   );
 
   app.setErrorHandler((error, request, reply) => {
@@ -444,8 +445,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const query = request.query as Record<string, string | undefined>;
     const name = (query.name ?? `upload.${extension}`).replace(/[^\w.-]/g, "_").slice(0, 120);
     const named = name.toLowerCase().endsWith(`.${extension}`) ? name : `${name}.${extension}`;
+    const read: ReadOptions = {
+      ...options.readOptions,
+      ...(query.profile === undefined ? {} : { profile: query.profile }),
+      ...(query.sheet === undefined ? {} : { sheet: query.sheet }),
+    };
     return idempotent(request, reply, body, () =>
-      submit(named, body, request.caller as Caller, `api:${(request.caller as Caller).id}:${named}`),
+      submit(named, body, request.caller as Caller, `api:${(request.caller as Caller).id}:${named}`, read),
     );
   });
 
@@ -455,10 +461,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     body: string | Buffer,
     key: Caller,
     source: string,
+    read: ReadOptions = options.readOptions ?? {},
   ): Promise<{ status: number; payload: unknown }> {
     const journals: Journal[] = [];
     const errors: Issue[] = [];
-    const events = readJournalText(name, body);
+    const events = readJournalText(name, body, read);
     for await (const event of options.target ? preflightEvents(events, options.target) : events) {
       if (event.kind === "issue") errors.push(event.issue);
       else {

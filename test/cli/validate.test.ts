@@ -134,3 +134,69 @@ describe("ledger-bridge start", () => {
     assert.match(run.stderr, /will not send them to a real environment/);
   });
 });
+
+describe("ledger-bridge validate: Excel, profiles and the config's input section", () => {
+  async function xlsx(dir: string): Promise<string> {
+    const ExcelJS = (await import("exceljs")).default;
+    const book = new ExcelJS.Workbook();
+    book.addWorksheet("Cover").addRow(["Prepared by finance"]);
+    const sheet = book.addWorksheet("Lines");
+    sheet.addRow([
+      "Journal batch number",
+      "Company",
+      "Journal name",
+      "Date",
+      "Voucher",
+      "Account",
+      "Debit",
+      "Credit",
+      "Currency",
+    ]);
+    sheet.addRow(["00461", "usmf", "GenJrn", "2026-11-30", "V1", "601500", 1200, 0, "USD"]);
+    sheet.addRow(["00461", "usmf", "GenJrn", "2026-11-30", "V1", "110110", 0, 1200.001, "USD"]);
+    const path = join(dir, "addin.xlsx");
+    writeFileSync(path, Buffer.from(await book.xlsx.writeBuffer()));
+    return path;
+  }
+
+  it("reads --sheet with --profile, and places each problem at its sheet and cell", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-validate-xlsx-"));
+    const file = await xlsx(dir);
+    const run = await cli(["validate", "--sheet", "Lines", "--profile", "fno-excel-addin", file]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /AMOUNT_TOO_MANY_DECIMALS Lines!H3 \(Credit\)/);
+    const json = await cli(["validate", "--json", "--sheet", "Lines", file]);
+    const error = JSON.parse(json.stdout).files[0].errors[0];
+    assert.deepEqual([error.sheet, error.cell, error.line, error.field], ["Lines", "H3", 3, "Credit"]);
+  });
+
+  it("takes input.columns, input.defaults and input.locale from the config file, and refuses a bad setting by name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-validate-input-"));
+    const file = join(dir, "payroll.csv");
+    writeFileSync(
+      file,
+      "Konto;Soll;Haben;Datum;Waehrung;Beleg\n601100;10,50;;27.11.2026;USD;B1\n110110;;10,50;27.11.2026;USD;B1\n",
+    );
+    const config = join(dir, "ledger-bridge.config.json");
+    const input = {
+      columns: {
+        Konto: "AccountDisplayValue",
+        Soll: "DebitAmount",
+        Haben: "CreditAmount",
+        Datum: "TransDate",
+        Waehrung: "CurrencyCode",
+        Beleg: "Voucher",
+      },
+      defaults: { company: "usmf", journalName: "Payroll" },
+      locale: { decimal: "comma", date: "dd.mm.yyyy" },
+    };
+    writeFileSync(config, JSON.stringify({ input }));
+    const run = await cli(["validate", file], { env: { LEDGER_BRIDGE_CONFIG: config } });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /1 journal \(1 valid\), 2 lines/);
+    writeFileSync(config, JSON.stringify({ input: { ...input, locale: { decimal: "dot" } } }));
+    const refused = await cli(["validate", file], { env: { LEDGER_BRIDGE_CONFIG: config } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /input\.locale\.decimal in the config file must be "point" or "comma"/);
+  });
+});

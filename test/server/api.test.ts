@@ -120,6 +120,46 @@ describe("HTTP API: submitting journals", () => {
     assert.equal(numberProblem?.field, "lines[0].debit");
   });
 
+  it("takes an Excel upload with a profile and a sheet, reporting problems by sheet and cell", async () => {
+    const ExcelJS = (await import("exceljs")).default;
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet("Export");
+    sheet.addRow([
+      "JOURNALBATCHNUMBER",
+      "DATAAREAID",
+      "JOURNALNAME",
+      "TRANSDATE",
+      "VOUCHER",
+      "ACCOUNTDISPLAYVALUE",
+      "DEBITAMOUNT",
+      "CREDITAMOUNT",
+      "CURRENCYCODE",
+    ]);
+    sheet.addRow(["B1", "usmf", "GenJrn", "2026-11-30", "V1", "601100", 5, 0, "USD"]);
+    sheet.addRow(["B1", "usmf", "GenJrn", "2026-11-30", "V1", "110110", 0, 5, "USD"]);
+    const upload = (bytes: Buffer, query: string) =>
+      app.inject({
+        method: "POST",
+        url: `/v1/journals/files?name=dmf.xlsx&${query}`,
+        headers: {
+          ...bearer(keys.submit),
+          "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+        payload: bytes,
+      });
+    const good = await upload(
+      Buffer.from(await book.xlsx.writeBuffer()),
+      "profile=dmf-general-journal&sheet=Export",
+    );
+    assert.equal(good.statusCode, 202, good.body);
+    assert.equal((await store.get("dmf:B1"))?.source, `api:${keyId(keys.submit)}:dmf.xlsx`);
+    sheet.getCell("G2").value = 5.005;
+    const bad = await upload(Buffer.from(await book.xlsx.writeBuffer()), "profile=dmf-general-journal");
+    assert.equal(bad.statusCode, 400);
+    const problem = bad.json().error.errors[0];
+    assert.deepEqual([problem.sheet, problem.cell, problem.field], ["Export", "G2", "DEBITAMOUNT"]);
+  });
+
   it("takes a CSV upload, reporting problems by file line, and refuses unknown content types", async () => {
     const header =
       "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode";

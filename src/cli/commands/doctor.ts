@@ -14,12 +14,14 @@ import { type DoctorReport, runDoctor } from "../../doctor/doctor.js";
 import { foreignTokenChecks, registrationCheck } from "../../doctor/token-check.js";
 import { openJournalFile } from "../../ingest/source.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
-import { resolveEnvironment } from "../runtime.js";
+import { readOptionsFor, resolveEnvironment } from "../runtime.js";
 
 export interface DoctorFlags {
   readonly json?: boolean;
   readonly writeProbe?: boolean;
   readonly file?: string;
+  readonly profile?: string;
+  readonly sheet?: string;
   /** A file holding a bearer token another client obtained, or "-" for standard input. */
   readonly token?: string;
 }
@@ -119,7 +121,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
       // The same compile as before storing: every journal the target cannot carry, located. Checked
       // against F&O's $metadata first (when it answers), so field lengths count too.
       await target.prepare(lazyClient()).catch(() => undefined);
-      for await (const event of await openJournalFile(flags.file)) {
+      for await (const event of await openJournalFile(flags.file, readOptionsFor(config, flags))) {
         if (event.kind !== "journal" || event.read.journal === undefined) continue;
         journals.push(event.read.journal);
         const checked = preflight(event.read, target);
@@ -153,6 +155,8 @@ export function registerDoctor(program: Command, io: CliIo, done: (code: number)
     .option("--json", "print one JSON document")
     .option("--write-probe", "create an empty journal header and delete it, to check write access")
     .option("--file <journals>", "also check the accounts, currencies and journal names this file uses")
+    .option("--profile <name>", "read --file with this input profile (default: chosen by the header)")
+    .option("--sheet <name>", "Excel: the sheet of --file to read (default: the first)")
     .option(
       "--token <file>",
       "explain why F&O would refuse a token another client obtained: read from the file, or standard input with - (never printed)",

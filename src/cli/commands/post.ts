@@ -9,12 +9,14 @@ import { openJournalFile } from "../../ingest/source.js";
 import { isDelivered } from "../../outbox/states.js";
 import type { StoredJournal } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
-import { openRuntime } from "../runtime.js";
+import { openRuntime, readOptionsFor } from "../runtime.js";
 import { printReport, reportJson } from "./validate.js";
 
 export interface PostFlags {
   readonly post?: boolean;
   readonly json?: boolean;
+  readonly profile?: string;
+  readonly sheet?: string;
 }
 
 function journalRow(journal: StoredJournal) {
@@ -73,7 +75,10 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
     for (const file of files) {
       const report = emptyReport(file);
       const journals: Journal[] = [];
-      for await (const event of preflightEvents(await openJournalFile(file), runtime.target)) {
+      for await (const event of preflightEvents(
+        await openJournalFile(file, readOptionsFor(runtime.config, flags)),
+        runtime.target,
+      )) {
         tally(report, event, DEFAULT_MAX_ISSUES);
         if (event.kind === "journal" && event.read.journal !== undefined) journals.push(event.read.journal);
       }
@@ -149,6 +154,8 @@ export function registerPost(program: Command, io: CliIo, done: (code: number) =
     .description("validate journal files, store them in the outbox and deliver them to F&O exactly once")
     .argument("<files...>", "journal files (CSV, JSON, NDJSON)")
     .option("--post", "also post the journals (through the posting service)")
+    .option("--profile <name>", "read table files with this input profile (default: chosen by the header)")
+    .option("--sheet <name>", "Excel: the sheet to read (default: the first)")
     .option("--json", "print one JSON document")
     .action(async (files: string[], flags: PostFlags) => done(await runPost(files, flags, io)));
 }

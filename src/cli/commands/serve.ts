@@ -15,7 +15,7 @@ import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
 import { type CliIo, EXIT, styleFor, untilSignal, wholeNumber } from "../io.js";
-import { openRuntime } from "../runtime.js";
+import { openRuntime, readOptionsFor } from "../runtime.js";
 
 export interface ServeFlags {
   readonly port?: string;
@@ -108,6 +108,7 @@ export async function runServe(
     apiStore,
     client: runtime.client,
     target: runtime.target,
+    readOptions: readOptionsFor(config),
     logger: runtime.logger.child({ component: "api" }),
     post: flags.post !== false,
     rateLimit: config.apiRateLimit,

@@ -8,12 +8,14 @@ import { preflight } from "../../delivery/preflight.js";
 import type { JournalRead } from "../../ingest/assemble.js";
 import { DEFAULT_MAX_ISSUES, type FileReport, validateFile } from "../../ingest/report.js";
 import { type CliIo, EXIT, type Style, styleFor } from "../io.js";
-import { targetSettingsFor } from "../runtime.js";
+import { readOptionsFor, targetSettingsFor } from "../runtime.js";
 
 export interface ValidateFlags {
   readonly json?: boolean;
   readonly maxIssues?: string;
   readonly target?: boolean;
+  readonly profile?: string;
+  readonly sheet?: string;
 }
 
 export function reportJson(report: FileReport) {
@@ -42,6 +44,10 @@ function count(n: number, noun: string): string {
 }
 
 function where(found: Issue): string {
+  if (found.sheet !== undefined) {
+    const field = found.field === undefined ? "" : ` (${found.field})`;
+    return `${found.sheet}${found.cell === undefined ? "" : `!${found.cell}`}${field}`;
+  }
   const parts: string[] = [];
   if (found.line !== undefined) parts.push(`line ${found.line}`);
   if (found.column !== undefined) parts.push(`column ${found.column}`);
@@ -81,10 +87,12 @@ export async function runValidate(files: string[], flags: ValidateFlags, io: Cli
   const reports: FileReport[] = [];
   // --target: the same compile as `post` runs before storing (offline: fields' lengths in F&O are
   // checked when delivery reads $metadata).
-  const target = flags.target ? createTarget(targetSettingsFor(loadConfig(io.env))) : undefined;
+  const config = loadConfig(io.env);
+  const target = flags.target ? createTarget(targetSettingsFor(config)) : undefined;
+  const read = readOptionsFor(config, flags);
   const check = target === undefined ? undefined : (read: JournalRead) => preflight(read, target);
   for (const file of files)
-    reports.push(await validateFile(file, { maxIssues, ...(check ? { check } : {}) }));
+    reports.push(await validateFile(file, { maxIssues, read, ...(check ? { check } : {}) }));
   const valid = reports.every((report) => report.errorCount === 0);
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ files: reports.map(reportJson), valid })}\n`);
@@ -102,11 +110,13 @@ export async function runValidate(files: string[], flags: ValidateFlags, io: Cli
 export function registerValidate(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("validate")
-    .description("check journal files (CSV, JSON, NDJSON) without sending anything")
+    .description("check journal files (CSV, Excel .xlsx, JSON, NDJSON) without sending anything")
     .argument("<files...>", "journal files")
     .option("--json", "print one JSON document")
     .option("--target", "also check that the configured delivery target can carry each journal")
     .option("--max-issues <n>", "errors and warnings listed per file", String(DEFAULT_MAX_ISSUES))
+    .option("--profile <name>", "read table files with this input profile (default: chosen by the header)")
+    .option("--sheet <name>", "Excel: the sheet to read (default: the first)")
     .action(async (files: string[], flags: ValidateFlags) => {
       if (flags.maxIssues !== undefined && !/^[1-9]\d{0,6}$/.test(flags.maxIssues)) {
         throw new UsageError("USAGE", "--max-issues must be a whole number from 1 to 9999999.");

@@ -37,7 +37,7 @@ export const ERROR_CODES = {
   FILE_UNREADABLE: input("The file cannot be opened or read.", "Check the path and the file's permissions."),
   FILE_UNKNOWN_FORMAT: input(
     "The file's format cannot be told from its name.",
-    "Name the file *.csv, *.tsv, *.json, *.ndjson or *.jsonl.",
+    "Name the file *.csv, *.tsv, *.xlsx, *.json, *.ndjson or *.jsonl.",
   ),
   FILE_EMPTY: input("The file is empty.", "Export the journals again; the file has no bytes."),
   FILE_NO_DATA: input("The file has a header but no journal lines.", "Add at least one journal line."),
@@ -66,6 +66,50 @@ export const ERROR_CODES = {
   CSV_HEADER_UNKNOWN_COLUMN: input(
     "A header cell names no known field.",
     "Rename the column to a known field name or remove it; dimensions are written Dim.<Name>.",
+  ),
+  INPUT_PROFILE_UNKNOWN: input(
+    "No input profile has that name.",
+    "Name one of native, original-report, fno-excel-addin, dmf-general-journal (docs/input-formats.md#input-profiles).",
+  ),
+  INPUT_PROFILE_AMBIGUOUS: input(
+    "The header row fits more than one input profile.",
+    "Name the profile: --profile NAME on the command line, the profile field on an upload.",
+  ),
+  INPUT_VALUE_NOT_DELIVERED: input(
+    "A column ledger-bridge reads but does not deliver has a value on this row.",
+    "Clear the value or the column, or deliver the journal another way: ledger-bridge would post it without this value.",
+  ),
+  INPUT_DIMENSION_FORMAT_MISSING: input(
+    "A column holds dimension display values, and no dimension format says what their segments are.",
+    'Set target.dimensionFormat in the config file, e.g. ["BusinessUnit", "Department", "CostCenter"].',
+  ),
+  INPUT_DIMENSION_SEGMENTS: input(
+    "A dimension display value has more segments than the dimension format names.",
+    "Give one segment per dimension of target.dimensionFormat, separated by '-'.",
+  ),
+  XLSX_UNREADABLE: input(
+    "The file is not a readable Excel workbook (.xlsx).",
+    "Save it from Excel as an Excel Workbook (.xlsx); .xls and .xlsb are not read.",
+  ),
+  XLSX_SHEET_MISSING: input(
+    "The workbook has no sheet of that name.",
+    "Name one of the workbook's sheets with --sheet, or leave it out to read the first.",
+  ),
+  XLSX_FORMULA_NO_VALUE: input(
+    "A formula cell carries no calculated value.",
+    "Open the workbook in Excel, let it calculate, and save it again (or paste the values).",
+  ),
+  XLSX_ERROR_CELL: input(
+    "A cell holds an Excel error such as #N/A or #REF!.",
+    "Fix the cell in the workbook.",
+  ),
+  XLSX_DATE_WITH_TIME: input(
+    "A date cell carries a time of day.",
+    "Give the date only: format the cells as dates without time, or remove the time.",
+  ),
+  XLSX_CELL_OUTSIDE_HEADER: input(
+    "A row has a value in a column the header row does not name.",
+    "Give the column a header or clear the cell.",
   ),
   CSV_HEADER_EMPTY: input("A header cell is empty.", "Give every column a name or remove the empty column."),
   CSV_RAGGED_ROW: input(

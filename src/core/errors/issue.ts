@@ -8,6 +8,9 @@ export interface SourceLocation {
   readonly column?: number;
   /** The field as the source names it: a CSV header cell, or a JSON path such as `lines[2].debit`. */
   readonly field?: string;
+  /** Excel: the sheet, and the cell's reference (`F12`); `line` is then the sheet's row number. */
+  readonly sheet?: string;
+  readonly cell?: string;
 }
 
 /** A problem found in input: data, not an exception, so one run can report every problem at once. */
@@ -19,14 +22,19 @@ export interface Issue extends SourceLocation {
   readonly journalKey?: string;
 }
 
-/** Builds an issue whose message ends with the registry's fix for its code. */
+/**
+ * Builds an issue whose message ends with the registry's fix for its code, after a suggestion that
+ * only this case can make (a "did you mean"), when there is one.
+ */
 export function issue(
   code: ErrorCode,
   detail: string,
   where: SourceLocation & { journalKey?: string } = {},
+  suggestion?: string,
 ): Issue {
   const spec = codeSpec(code);
-  return { code, severity: spec.severity, message: `${detail} ${spec.fix}`, ...where };
+  const fix = suggestion === undefined ? spec.fix : `${suggestion} ${spec.fix}`;
+  return { code, severity: spec.severity, message: `${detail} ${fix}`, ...where };
 }
 
 /** An issue as JSON (`validate --json`, the API's 400 answers): location keys always present, null when unknown. */
@@ -37,6 +45,7 @@ export function issueJson(found: Issue) {
     line: found.line ?? null,
     column: found.column ?? null,
     field: found.field ?? null,
+    ...(found.sheet === undefined ? {} : { sheet: found.sheet, cell: found.cell ?? null }),
     ...(found.journalKey === undefined ? {} : { journalKey: found.journalKey }),
   };
 }
