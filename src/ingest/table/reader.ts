@@ -13,6 +13,7 @@ import { type Locale, nativeDate, nativeNumber } from "../locale.js";
 import { SourceProblem } from "../problem.js";
 import type { InputProfile } from "../profiles.js";
 import { resolveHeader, type TableColumn } from "./columns.js";
+import { KeySet } from "./key-set.js";
 import type { TableOptions } from "./options.js";
 
 /** Fields every row of a journal must repeat unchanged; the company is checked per line (intercompany). */
@@ -98,7 +99,8 @@ export class TableJournalReader {
   private current: JournalBuilder | undefined;
   private currentKey = "";
   private currentHeader: RawHeader = {};
-  private readonly finished = new Set<string>();
+  /** Every finished journal's key, to refuse one whose rows come back later (compact: key-set.ts). */
+  private readonly finished = new KeySet();
   rows = 0;
 
   constructor(
@@ -131,6 +133,13 @@ export class TableJournalReader {
     this.columns = resolved.columns;
     this.profile = resolved.profile;
     this.locale = this.options.locale ?? resolved.profile.locale;
+    const profile = resolved.profile;
+    this.rewrites =
+      this.locale !== undefined ||
+      profile.zeroAmountIsEmpty ||
+      profile.dateTimesAsDates ||
+      profile.trimEmptySegments ||
+      this.options.defaults !== undefined;
     let keyColumn = -1;
     const indexOf = new Map<string, number>();
     for (const column of resolved.columns) {
@@ -178,7 +187,7 @@ export class TableJournalReader {
    * the row's cells that have no value (an Excel error, a formula never calculated): they count
    * against the row's journal, which is then not delivered.
    */
-  row(cells: readonly string[], line: number, out: SourceEvent[], problems: readonly Issue[] = []): void {
+  row(cells: readonly string[], line: number, out: SourceEvent[], problems?: readonly Issue[]): void {
     this.rows++;
     const at = new RowLocator(line, this.places, this.place, this.whole);
     const key = this.keyOf(cells);
@@ -232,7 +241,8 @@ export class TableJournalReader {
         if (this.columnOf[field] >= 0) this.compareHeader(field, this.cell(cells, field) ?? "", at);
       }
     }
-    for (const problem of problems) this.current.addIssue({ ...problem, journalKey: key });
+    if (problems !== undefined)
+      for (const problem of problems) this.current.addIssue({ ...problem, journalKey: key });
     for (const column of this.undelivered) {
       const value = trimCell(cells[column.index] ?? "");
       if (!column.quiet.test(value))
@@ -255,47 +265,63 @@ export class TableJournalReader {
 
   private rawLine(cells: readonly string[], line: number, at: Locator): RawLine {
     const c = this.columnOf;
-    const profile = this.profile as InputProfile;
-    const locale = this.locale;
-    const number = (value: string | undefined) =>
-      value === undefined || value === "" || locale === undefined ? value : nativeNumber(value, locale);
-    let debit = number(take(cells, c.debit));
-    let credit = number(take(cells, c.credit));
-    if (profile.zeroAmountIsEmpty && debit !== undefined && credit !== undefined) {
-      // Both columns filled and one of them zero: the zero one is the empty side.
-      const debitZero = debit === "" || ZERO_AMOUNT.test(debit);
-      const creditZero = credit === "" || ZERO_AMOUNT.test(credit);
-      if (debitZero && !creditZero) debit = "";
-      else if (creditZero && !debitZero) credit = "";
-    }
-    let transDate = take(cells, c.transDate);
-    if (transDate !== undefined && transDate !== "") {
-      if (locale !== undefined) transDate = nativeDate(transDate, locale);
-      if (profile.dateTimesAsDates) transDate = MIDNIGHT_OR_NOON.exec(transDate)?.[1] ?? transDate;
-    }
-    const account = (value: string | undefined) =>
-      value !== undefined && profile.trimEmptySegments ? value.replace(/-+$/, "") : value;
-    const accountType = take(cells, c.accountType);
     // One object literal with every field: a fixed shape the parser reads fast, a million times over.
-    return {
+    const raw: RawLine = {
       lineNumber: take(cells, c.lineNumber),
       voucher: take(cells, c.voucher),
-      transDate,
-      accountType:
-        accountType === undefined || accountType === ""
-          ? (this.options.defaults?.accountType ?? accountType)
-          : accountType,
-      account: account(take(cells, c.account)),
+      transDate: take(cells, c.transDate),
+      accountType: take(cells, c.accountType),
+      account: take(cells, c.account),
       offsetAccountType: take(cells, c.offsetAccountType),
-      offsetAccount: account(take(cells, c.offsetAccount)),
-      debit,
-      credit,
+      offsetAccount: take(cells, c.offsetAccount),
+      debit: take(cells, c.debit),
+      credit: take(cells, c.credit),
       currency: take(cells, c.currency),
-      exchangeRate: number(take(cells, c.exchangeRate)),
+      exchangeRate: take(cells, c.exchangeRate),
       text: c.text < 0 ? undefined : (cells[c.text] ?? ""),
-      company: take(cells, c.company) ?? this.options.defaults?.company,
-      dimensions: this.dimensions(cells, line, at),
+      company: take(cells, c.company),
+      dimensions:
+        this.dimensionColumns.length === 0 && this.displayValueColumn < 0
+          ? undefined
+          : this.dimensions(cells, line, at),
     };
+    // Native files in the native format skip every rewrite.
+    if (this.rewrites) this.rewrite(raw);
+    return raw;
+  }
+
+  /** Whether any value of a row needs rewriting (a locale, a profile's value rules, defaults). */
+  private rewrites = false;
+
+  /** The profile's and the config's value rules, applied to one row's raw fields in place. */
+  private rewrite(raw: { -readonly [K in keyof RawLine]: RawLine[K] }): void {
+    const profile = this.profile as InputProfile;
+    const locale = this.locale;
+    if (locale !== undefined) {
+      for (const field of ["debit", "credit", "exchangeRate"] as const) {
+        const value = raw[field];
+        if (value !== undefined && value !== "") raw[field] = nativeNumber(value, locale);
+      }
+      if (raw.transDate !== undefined && raw.transDate !== "")
+        raw.transDate = nativeDate(raw.transDate, locale);
+    }
+    if (profile.zeroAmountIsEmpty && raw.debit !== undefined && raw.credit !== undefined) {
+      // Both columns filled and one of them zero: the zero one is the empty side.
+      const debitZero = raw.debit === "" || ZERO_AMOUNT.test(raw.debit);
+      const creditZero = raw.credit === "" || ZERO_AMOUNT.test(raw.credit);
+      if (debitZero && !creditZero) raw.debit = "";
+      else if (creditZero && !debitZero) raw.credit = "";
+    }
+    if (profile.dateTimesAsDates && raw.transDate !== undefined)
+      raw.transDate = MIDNIGHT_OR_NOON.exec(raw.transDate)?.[1] ?? raw.transDate;
+    if (profile.trimEmptySegments) {
+      if (raw.account !== undefined) raw.account = raw.account.replace(/-+$/, "");
+      if (raw.offsetAccount !== undefined) raw.offsetAccount = raw.offsetAccount.replace(/-+$/, "");
+    }
+    const defaults = this.options.defaults;
+    if ((raw.accountType === undefined || raw.accountType === "") && defaults?.accountType !== undefined)
+      raw.accountType = defaults.accountType;
+    if (raw.company === undefined && defaults?.company !== undefined) raw.company = defaults.company;
   }
 
   /** A journal-level cell; the description keeps its spaces, other cells lose surrounding blanks. */
