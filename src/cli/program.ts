@@ -9,6 +9,7 @@ import { registerPost } from "./commands/post.js";
 import { registerServe } from "./commands/serve.js";
 import { registerStart } from "./commands/start.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerWatch } from "./commands/watch.js";
 import { type CliIo, EXIT } from "./io.js";
 
 const VERSION = "0.1.0";
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   registerDoctor(program, io, done);
   registerServe(program, io, done);
   registerKeys(program, io, done);
+  registerWatch(program, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -18,7 +18,7 @@ export interface TestServe {
 
 export async function startServe(
   env: Record<string, string>,
-  flags: { post?: boolean } = {},
+  flags: { post?: boolean; watch?: string[]; watchInterval?: string } = {},
 ): Promise<TestServe> {
   const key = JSON.parse((await cli(["keys", "create", "--scope", "admin", "--json"], { env })).stdout).key;
   let stderr = "";
@@ -34,7 +34,7 @@ export async function startServe(
   let serving: Serving | undefined;
   let finished: Promise<number> = Promise.resolve(-1);
   await new Promise<void>((resolve) => {
-    finished = runServe({ port: "0", post: flags.post ?? true }, io, stopped, (value) => {
+    finished = runServe({ port: "0", ...flags, post: flags.post ?? true }, io, stopped, (value) => {
       serving = value;
       resolve();
     });

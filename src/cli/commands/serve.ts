@@ -11,6 +11,8 @@ import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { openDatabase } from "../../outbox/open.js";
 import { SqlOutboxStore } from "../../outbox/sql.js";
+import { FolderInbox } from "../../pickup/folder-inbox.js";
+import { runPickup } from "../../pickup/loop.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
@@ -23,6 +25,9 @@ export interface ServeFlags {
   /** commander turns --no-worker into worker: false. */
   readonly worker?: boolean;
   readonly post?: boolean;
+  /** Pickup folders to take journal files from (src/pickup). */
+  readonly watch?: readonly string[];
+  readonly watchInterval?: string;
 }
 
 export interface Serving {
@@ -163,6 +168,34 @@ export async function runServe(
               );
         }, 1000);
   watcher?.unref();
+  // Pickup folders: files taken into the outbox here, delivered by the worker (or another instance's).
+  let stopPickup: () => void = () => undefined;
+  const pickupStopped = new Promise<void>((resolve) => {
+    stopPickup = resolve;
+  });
+  const pickups: Promise<void>[] = [];
+  for (const dir of flags.watch ?? []) {
+    const inbox = await new FolderInbox(dir).open();
+    pickups.push(
+      runPickup(
+        inbox,
+        {
+          store: runtime.store,
+          target: runtime.target,
+          read: readOptionsFor(config),
+          post: flags.post !== false,
+          intervalMs: Number(flags.watchInterval ?? 5) * 1000,
+          logger: runtime.logger.child({ component: "pickup", inbox: inbox.description }),
+          onReport: (report) =>
+            runtime.logger.info(
+              { file: report.file, status: report.status, created: report.created.length },
+              "pickup",
+            ),
+        },
+        pickupStopped,
+      ),
+    );
+  }
   try {
     const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
     const style = styleFor(io);
@@ -174,6 +207,9 @@ export async function runServe(
         (entra === undefined
           ? ""
           : `  Entra ID tokens   accepted for ${entra.audiences.join(", ")} from tenant ${entra.tenantId}\n`) +
+        (flags.watch === undefined || flags.watch.length === 0
+          ? ""
+          : `  Pickup folders    ${flags.watch.map((dir) => `${dir}/inbound`).join(", ")}\n`) +
         (keys.some((key) => key.revokedAt === null)
           ? ""
           : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
@@ -189,6 +225,8 @@ export async function runServe(
   } finally {
     clearInterval(sweeper);
     if (watcher !== undefined) clearInterval(watcher);
+    stopPickup();
+    await Promise.all(pickups);
     await app.close();
     await engine?.stop();
     await webhooks?.close();
@@ -206,6 +244,8 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--no-worker", "API only: another instance sharing the store delivers")
     .option("--no-post", "deliver submitted journals without posting them")
+    .option("--watch <dir...>", "also take journal files dropped into DIR/inbound (pickup folders)")
+    .option("--watch-interval <seconds>", "how often pickup folders are looked at", "5")
     .action(async (flags: ServeFlags) => {
       done(await runServe(flags, io, untilSignal()));
     });
