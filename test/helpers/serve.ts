@@ -18,7 +18,7 @@ export interface TestServe {
 
 export async function startServe(
   env: Record<string, string>,
-  flags: { post?: boolean; watch?: string[]; watchInterval?: string } = {},
+  flags: { post?: boolean; watch?: string[]; watchContainer?: string[]; watchInterval?: string } = {},
 ): Promise<TestServe> {
   const key = JSON.parse((await cli(["keys", "create", "--scope", "admin", "--json"], { env })).stdout).key;
   let stderr = "";

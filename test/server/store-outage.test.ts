@@ -60,10 +60,14 @@ async function pgStore(name: string) {
   };
 }
 
-/** Terminates the bridge's connections `times` times, `everyMs` apart. */
+/**
+ * Terminates the bridge's connections, `everyMs` apart, until `times` were terminated. A look can find
+ * none (the pool between a termination and its reconnect): it does not count, and at most ten times
+ * as many looks are made.
+ */
 async function blips(store: Awaited<ReturnType<typeof pgStore>>, times: number, everyMs: number) {
   let terminated = 0;
-  for (let i = 0; i < times; i++) {
+  for (let look = 0; terminated < times && look < times * 10; look++) {
     await new Promise((resolve) => setTimeout(resolve, everyMs));
     terminated += await store.terminate();
   }

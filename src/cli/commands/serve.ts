@@ -11,7 +11,9 @@ import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { openDatabase } from "../../outbox/open.js";
 import { SqlOutboxStore } from "../../outbox/sql.js";
+import { BlobInbox, containerFromEnv, leaseSecondsFrom } from "../../pickup/blob-inbox.js";
 import { FolderInbox } from "../../pickup/folder-inbox.js";
+import type { Inbox } from "../../pickup/inbox.js";
 import { runPickup } from "../../pickup/loop.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
@@ -27,6 +29,8 @@ export interface ServeFlags {
   readonly post?: boolean;
   /** Pickup folders to take journal files from (src/pickup). */
   readonly watch?: readonly string[];
+  /** Azure Blob containers to take journal files from. */
+  readonly watchContainer?: readonly string[];
   readonly watchInterval?: string;
 }
 
@@ -174,8 +178,11 @@ export async function runServe(
     stopPickup = resolve;
   });
   const pickups: Promise<void>[] = [];
-  for (const dir of flags.watch ?? []) {
-    const inbox = await new FolderInbox(dir).open();
+  const inboxes: Inbox[] = [];
+  for (const dir of flags.watch ?? []) inboxes.push(await new FolderInbox(dir).open());
+  for (const name of flags.watchContainer ?? [])
+    inboxes.push(await new BlobInbox(await containerFromEnv(io.env, name), leaseSecondsFrom(io.env)).open());
+  for (const inbox of inboxes) {
     pickups.push(
       runPickup(
         inbox,
@@ -207,9 +214,9 @@ export async function runServe(
         (entra === undefined
           ? ""
           : `  Entra ID tokens   accepted for ${entra.audiences.join(", ")} from tenant ${entra.tenantId}\n`) +
-        (flags.watch === undefined || flags.watch.length === 0
+        (inboxes.length === 0
           ? ""
-          : `  Pickup folders    ${flags.watch.map((dir) => `${dir}/inbound`).join(", ")}\n`) +
+          : `  Pickup            ${inboxes.map((inbox) => inbox.description).join(", ")}\n`) +
         (keys.some((key) => key.revokedAt === null)
           ? ""
           : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
@@ -245,7 +252,11 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
     .option("--no-worker", "API only: another instance sharing the store delivers")
     .option("--no-post", "deliver submitted journals without posting them")
     .option("--watch <dir...>", "also take journal files dropped into DIR/inbound (pickup folders)")
-    .option("--watch-interval <seconds>", "how often pickup folders are looked at", "5")
+    .option(
+      "--watch-container <name...>",
+      "also take journal files from these Azure Blob containers' inbound/",
+    )
+    .option("--watch-interval <seconds>", "how often pickup folders and containers are looked at", "5")
     .action(async (flags: ServeFlags) => {
       done(await runServe(flags, io, untilSignal()));
     });

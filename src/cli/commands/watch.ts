@@ -5,15 +5,18 @@
  */
 
 import type { Command } from "commander";
-import { BridgeError } from "../../core/errors/bridge-error.js";
+import { BridgeError, UsageError } from "../../core/errors/bridge-error.js";
+import { BlobInbox, containerFromEnv, leaseSecondsFrom } from "../../pickup/blob-inbox.js";
 import { FolderInbox } from "../../pickup/folder-inbox.js";
-import type { PickupReport } from "../../pickup/inbox.js";
+import type { Inbox, PickupReport } from "../../pickup/inbox.js";
 import { runPickup } from "../../pickup/loop.js";
 import { type PickupOptions, takeWaiting } from "../../pickup/pickup.js";
 import { type CliIo, EXIT, styleFor, untilSignal } from "../io.js";
 import { openRuntime, readOptionsFor } from "../runtime.js";
 
 export interface WatchFlags {
+  /** An Azure Blob container to take files from instead of a folder. */
+  readonly container?: string;
   readonly once?: boolean;
   readonly interval?: string;
   readonly post?: boolean;
@@ -33,11 +36,13 @@ function describe(report: PickupReport): string {
 }
 
 export async function runWatch(
-  dir: string,
+  dir: string | undefined,
   flags: WatchFlags,
   io: CliIo,
   stop: Promise<unknown>,
 ): Promise<number> {
+  if ((dir === undefined) === (flags.container === undefined))
+    throw new UsageError("USAGE", "Give a pickup folder or --container NAME (one of the two).");
   const seconds = flags.interval === undefined ? 5 : Number(flags.interval);
   if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600)
     throw new BridgeError("CONFIG_INVALID", "--interval must be a number of seconds from 0.1 to 3600.");
@@ -45,7 +50,13 @@ export async function runWatch(
   const style = styleFor(io);
   try {
     await runtime.target.prepare(runtime.client);
-    const inbox = await new FolderInbox(dir).open();
+    const inbox: Inbox =
+      flags.container === undefined
+        ? await new FolderInbox(dir as string).open()
+        : await new BlobInbox(
+            await containerFromEnv(io.env, flags.container),
+            leaseSecondsFrom(io.env),
+          ).open();
     const options: PickupOptions = {
       store: runtime.store,
       target: runtime.target,
@@ -70,7 +81,7 @@ export async function runWatch(
       return failed === 0 && unsettled.length === 0 ? EXIT.ok : EXIT.failed;
     }
     io.stdout.write(
-      `${style.bold("ledger-bridge watch")} takes files from ${dir}/inbound every ${seconds} s (processed/, error/ beside it). Stop it with Ctrl+C.\n`,
+      `${style.bold("ledger-bridge watch")} takes files from ${inbox.description} (inbound/) every ${seconds} s (processed/, error/ beside it). Stop it with Ctrl+C.\n`,
     );
     const delivering = engine.run();
     await runPickup(
@@ -98,13 +109,17 @@ export function registerWatch(program: Command, io: CliIo, done: (code: number) 
     .description(
       "take journal files dropped into DIR/inbound and deliver them (processed/ and error/ beside it)",
     )
-    .argument("<dir>", "the pickup folder (inbound/, processing/, processed/, error/ are made in it)")
+    .argument("[dir]", "the pickup folder (inbound/, processing/, processed/, error/ are made in it)")
+    .option(
+      "--container <name>",
+      "take files from this Azure Blob container instead (AZURE_STORAGE_CONNECTION_STRING)",
+    )
     .option("--once", "take what waits now, deliver it, and exit")
     .option("--interval <seconds>", "how often to look for new files", "5")
     .option("--post", "also post the journals (through the posting service)")
     .option("--profile <name>", "read table files with this input profile (default: chosen by the header)")
     .option("--sheet <name>", "Excel: the sheet to read (default: the first)")
-    .action(async (dir: string, flags: WatchFlags) => {
+    .action(async (dir: string | undefined, flags: WatchFlags) => {
       done(await runWatch(dir, flags, io, untilSignal()));
     });
 }
