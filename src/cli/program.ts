@@ -1,16 +1,62 @@
 import { Command, CommanderError } from "commander";
 import { isBridgeError } from "../core/errors/bridge-error.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerEmulator } from "./commands/emulator.js";
-import { registerKeys } from "./commands/keys.js";
-import { registerLogin } from "./commands/login.js";
-import { registerOutboxCommands } from "./commands/outbox.js";
-import { registerPost } from "./commands/post.js";
-import { registerServe } from "./commands/serve.js";
-import { registerStart } from "./commands/start.js";
-import { registerValidate } from "./commands/validate.js";
-import { registerWatch } from "./commands/watch.js";
+import { COMMANDS, type CommandModule } from "./commands/manifest.js";
 import { type CliIo, EXIT } from "./io.js";
+
+type Register = (program: Command, io: CliIo, done: (code: number) => void) => void;
+
+/** The module defining a command, loaded only when that command runs. */
+async function load(module: CommandModule): Promise<Register> {
+  switch (module) {
+    case "validate":
+      return (await import("./commands/validate.js")).registerValidate;
+    case "start":
+      return (await import("./commands/start.js")).registerStart;
+    case "emulator":
+      return (await import("./commands/emulator.js")).registerEmulator;
+    case "login":
+      return (await import("./commands/login.js")).registerLogin;
+    case "post":
+      return (await import("./commands/post.js")).registerPost;
+    case "outbox":
+      return (await import("./commands/outbox.js")).registerOutboxCommands;
+    case "doctor":
+      return (await import("./commands/doctor.js")).registerDoctor;
+    case "serve":
+      return (await import("./commands/serve.js")).registerServe;
+    case "keys":
+      return (await import("./commands/keys.js")).registerKeys;
+    case "watch":
+      return (await import("./commands/watch.js")).registerWatch;
+  }
+}
+
+/**
+ * Registers every command in the manifest's order: the one being run (and those its module defines)
+ * for real, the others by name, arguments and summary — enough for the list `--help` prints.
+ */
+async function registerCommands(
+  program: Command,
+  argv: readonly string[],
+  io: CliIo,
+  done: (code: number) => void,
+) {
+  const words = argv.filter((arg) => !arg.startsWith("-"));
+  // `ledger-bridge help validate` shows validate's own help.
+  const name = words[0] === "help" ? words[1] : words[0];
+  const wanted = COMMANDS.find((command) => command.name === name)?.module;
+  const register = wanted === undefined ? undefined : await load(wanted);
+  let registered = false;
+  for (const command of COMMANDS) {
+    if (command.module === wanted) {
+      if (!registered) register?.(program, io, done);
+      registered = true;
+    } else
+      program
+        .command(`${command.name}${command.args === "" ? "" : ` ${command.args}`}`)
+        .description(command.summary);
+  }
+}
 
 const VERSION = "0.1.0";
 
@@ -32,16 +78,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError("(run ledger-bridge --help for the commands)");
-  registerValidate(program, io, done);
-  registerStart(program, io, done);
-  registerEmulator(program, io, done);
-  registerLogin(program, io, done);
-  registerPost(program, io, done);
-  registerOutboxCommands(program, io, done);
-  registerDoctor(program, io, done);
-  registerServe(program, io, done);
-  registerKeys(program, io, done);
-  registerWatch(program, io, done);
+  await registerCommands(program, argv, io, done);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -15,6 +15,7 @@ import { foreignTokenChecks, registrationCheck } from "../../doctor/token-check.
 import { openJournalFile } from "../../ingest/source.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { readOptionsFor, resolveEnvironment } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 
 export interface DoctorFlags {
   readonly json?: boolean;
@@ -151,7 +152,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
 export function registerDoctor(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("doctor")
-    .description("name the cause of every auth and permission failure, and the fix")
+    .description(summaryOf("doctor"))
     .option("--json", "print one JSON document")
     .option("--write-probe", "create an empty journal header and delete it, to check write access")
     .option("--file <journals>", "also check the accounts, currencies and journal names this file uses")

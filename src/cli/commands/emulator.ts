@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import { SCENARIOS, type ScenarioName, startEmulator } from "../../emulator/index.js";
 import { type CliIo, EXIT, styleFor, untilSignal, wholeNumber } from "../io.js";
+import { summaryOf } from "./manifest.js";
 
 export interface EmulatorFlags {
   readonly port?: string;
@@ -69,7 +70,7 @@ export async function runEmulator(flags: EmulatorFlags, io: CliIo, stop: Promise
 export function registerEmulator(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("emulator")
-    .description("run the local F&O + Entra ID emulator until stopped")
+    .description(summaryOf("emulator"))
     .option("--port <n>", "HTTPS port on 127.0.0.1 (0: any free port)", "0")
     .option("--scenario <name>", `starting state: ${SCENARIOS.join(", ")}`, "default")
     .option("--latency-ms <n>", "added to every F&O request")

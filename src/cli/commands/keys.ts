@@ -5,6 +5,7 @@ import { openStore } from "../../outbox/open.js";
 import type { SqlOutboxStore } from "../../outbox/sql.js";
 import { type ApiKey, ApiStore, SCOPES, type Scope } from "../../server/api-store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
+import { summaryOf } from "./manifest.js";
 
 /** Opens the API key table in the configured store (keys live beside the outbox they guard). */
 export async function withApiStore<T>(io: CliIo, work: (keys: ApiStore) => Promise<T>): Promise<T> {
@@ -83,7 +84,7 @@ export async function runKeysRevoke(id: string, io: CliIo): Promise<number> {
 }
 
 export function registerKeys(program: Command, io: CliIo, done: (code: number) => void): void {
-  const keys = program.command("keys").description("API keys for `serve`: create, list, revoke");
+  const keys = program.command("keys").description(summaryOf("keys"));
   keys
     .command("create")
     .description("make an API key (shown once; only its hash is stored)")

@@ -4,6 +4,7 @@ import { loginConfig } from "../../config/connect.js";
 import { loadConfig } from "../../config/index.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import { type CliIo, EXIT } from "../io.js";
+import { summaryOf } from "./manifest.js";
 
 /** `ledger-bridge login`: delegated sign-in with the device code flow, kept encrypted for later runs. */
 export async function runLogin(flags: { json?: boolean }, io: CliIo): Promise<number> {
@@ -32,7 +33,7 @@ export async function runLogin(flags: { json?: boolean }, io: CliIo): Promise<nu
 export function registerLogin(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("login")
-    .description("sign in as a user (device code flow) and keep the sign-in encrypted for later runs")
+    .description(summaryOf("login"))
     .option("--json", "print events as JSON lines")
     .action(async (flags: { json?: boolean }) => done(await runLogin(flags, io)));
 }

@@ -13,6 +13,7 @@ import { type JournalState, REDRIVABLE, STATES } from "../../outbox/states.js";
 import type { JournalSelection, StoredJournal, StoredPause } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { openRuntime } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 import { printJournalTable } from "./post.js";
 
 export async function runStatus(
@@ -290,7 +291,7 @@ export async function runCleanup(flags: { yes?: boolean; json?: boolean }, io: C
 export function registerOutboxCommands(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("status")
-    .description("journals by state, or one journal with its trail from source key to F&O vouchers")
+    .description(summaryOf("status"))
     .argument("[key]", "a journal key")
     .option("--json", "print one JSON document")
     .action(async (key: string | undefined, flags: { json?: boolean }) =>
@@ -298,9 +299,7 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     );
   program
     .command("redrive")
-    .description(
-      "put dead journals back for delivery (and deliver them): named, or selected by flags (the count first; --yes runs it)",
-    )
+    .description(summaryOf("redrive"))
     .argument("[keys...]", "journal keys")
     .option("--all-dead", "select every dead journal")
     .option("--state <state>", `select journals in this state: ${REDRIVABLE.join(", ")} (default dead)`)
@@ -313,30 +312,26 @@ export function registerOutboxCommands(program: Command, io: CliIo, done: (code:
     .action(async (keys: string[], flags: RedriveFlags) => done(await runRedrive(keys, flags, io)));
   program
     .command("cancel")
-    .description(
-      "cancel journals that should not go (not yet delivered, not in flight); final state cancelled",
-    )
+    .description(summaryOf("cancel"))
     .argument("<keys...>", "journal keys")
     .option("--json", "print one JSON document")
     .action(async (keys: string[], flags: { json?: boolean }) => done(await runCancel(keys, flags, io)));
   program
     .command("cleanup")
-    .description(
-      "list the unposted journals in F&O that dead or cancelled journals left (found by marker); delete them with --yes",
-    )
+    .description(summaryOf("cleanup"))
     .option("--yes", "delete the unposted ones (posted ones are never touched)")
     .option("--json", "print one JSON document")
     .action(async (flags: { yes?: boolean; json?: boolean }) => done(await runCleanup(flags, io)));
   program
     .command("store")
-    .description("the outbox store itself")
+    .description(summaryOf("store"))
     .command("check")
     .description("check the store for damage: every page and SQLite's quick_check (exit 1 when damaged)")
     .option("--json", "print one JSON document")
     .action(async (flags: { json?: boolean }) => done(await runStoreCheck(flags, io)));
   program
     .command("reconcile")
-    .description("compare the outbox with F&O by marker, amounts and vouchers (exit 1 on any mismatch)")
+    .description(summaryOf("reconcile"))
     .option("--json", "print one JSON document")
     .action(async (flags: { json?: boolean }) => done(await runReconcile(flags, io)));
 }

@@ -10,6 +10,7 @@ import { isDelivered } from "../../outbox/states.js";
 import type { StoredJournal } from "../../outbox/store.js";
 import { type CliIo, EXIT, styleFor } from "../io.js";
 import { openRuntime, readOptionsFor } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 import { printReport, reportJson } from "./validate.js";
 
 export interface PostFlags {
@@ -151,7 +152,7 @@ export async function runPost(files: string[], flags: PostFlags, io: CliIo): Pro
 export function registerPost(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("post")
-    .description("validate journal files, store them in the outbox and deliver them to F&O exactly once")
+    .description(summaryOf("post"))
     .argument("<files...>", "journal files (CSV, JSON, NDJSON)")
     .option("--post", "also post the journals (through the posting service)")
     .option("--profile <name>", "read table files with this input profile (default: chosen by the header)")

@@ -20,6 +20,7 @@ import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
 import { type CliIo, EXIT, styleFor, untilSignal, wholeNumber } from "../io.js";
 import { openRuntime, readOptionsFor } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 
 export interface ServeFlags {
   readonly port?: string;
@@ -246,7 +247,7 @@ export async function runServe(
 export function registerServe(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("serve")
-    .description("run the HTTP API and the delivery worker until stopped (SIGTERM/SIGINT: graceful)")
+    .description(summaryOf("serve"))
     .option("--port <n>", "TCP port (0: any free port)", "8080")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--no-worker", "API only: another instance sharing the store delivers")

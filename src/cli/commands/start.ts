@@ -6,6 +6,7 @@ import { BridgeError } from "../../core/errors/bridge-error.js";
 import { type CliIo, EXIT, styleFor, untilSignal } from "../io.js";
 import { PACKAGE_ROOT } from "../paths.js";
 import { withApiStore } from "./keys.js";
+import { summaryOf } from "./manifest.js";
 import { runServe } from "./serve.js";
 
 /** The bundled examples that `npm start` submits. */
@@ -159,9 +160,7 @@ async function submitExamples(url: string, key: string, io: CliIo): Promise<bool
 export function registerStart(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("start")
-    .description(
-      "the service on embedded defaults with the bundled examples submitted: dashboard, API and worker (what `npm start` does)",
-    )
+    .description(summaryOf("start"))
     .option("--port <n>", "TCP port (default 8080, or any free one when 8080 is taken)")
     .option("--once", "stop once the examples are delivered instead of serving until Ctrl+C")
     .action(async (flags: StartFlags) => {

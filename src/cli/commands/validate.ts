@@ -9,6 +9,7 @@ import type { JournalRead } from "../../ingest/assemble.js";
 import { DEFAULT_MAX_ISSUES, type FileReport, validateFile } from "../../ingest/report.js";
 import { type CliIo, EXIT, type Style, styleFor } from "../io.js";
 import { readOptionsFor, targetSettingsFor } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 
 export interface ValidateFlags {
   readonly json?: boolean;
@@ -110,7 +111,7 @@ export async function runValidate(files: string[], flags: ValidateFlags, io: Cli
 export function registerValidate(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("validate")
-    .description("check journal files (CSV, Excel .xlsx, JSON, NDJSON) without sending anything")
+    .description(summaryOf("validate"))
     .argument("<files...>", "journal files")
     .option("--json", "print one JSON document")
     .option("--target", "also check that the configured delivery target can carry each journal")

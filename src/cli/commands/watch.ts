@@ -13,6 +13,7 @@ import { runPickup } from "../../pickup/loop.js";
 import { type PickupOptions, takeWaiting } from "../../pickup/pickup.js";
 import { type CliIo, EXIT, styleFor, untilSignal } from "../io.js";
 import { openRuntime, readOptionsFor } from "../runtime.js";
+import { summaryOf } from "./manifest.js";
 
 export interface WatchFlags {
   /** An Azure Blob container to take files from instead of a folder. */
@@ -106,9 +107,7 @@ export async function runWatch(
 export function registerWatch(program: Command, io: CliIo, done: (code: number) => void): void {
   program
     .command("watch")
-    .description(
-      "take journal files dropped into DIR/inbound and deliver them (processed/ and error/ beside it)",
-    )
+    .description(summaryOf("watch"))
     .argument("[dir]", "the pickup folder (inbound/, processing/, processed/, error/ are made in it)")
     .option(
       "--container <name>",
