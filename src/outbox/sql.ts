@@ -177,6 +177,14 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         )`,
       ],
     ],
+    [
+      6,
+      [
+        // Lists by state walk this index in key order and stop at their page: without it, listing
+        // one state sorted every journal in it (200-295 ms with 1,000,000 stored; npm run bench:claim).
+        "CREATE INDEX journals_state_key ON journals (state, key)",
+      ],
+    ],
   ];
 }
 
