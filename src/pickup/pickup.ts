@@ -38,6 +38,17 @@ export async function takeFile(inbox: Inbox, claim: Claim, options: PickupOption
     errors: [],
   };
   const at = () => new Date(now()).toISOString();
+  /** The file refused as a whole by one error (a name no reader takes, a key stored with other content). */
+  const refuse = async (error: BridgeError): Promise<PickupReport> => {
+    const report: PickupReport = {
+      ...base,
+      status: "failed",
+      at: at(),
+      errors: [{ code: error.code, message: error.message, line: null, column: null, field: null }],
+    };
+    await claim.finish(report);
+    return report;
+  };
   const earlier = await inbox.seen(sha256);
   // Remembered under its own name: this file, taken again after a stop before it was moved. Its
   // journals are found stored by their keys, and the report says so.
@@ -54,14 +65,7 @@ export async function takeFile(inbox: Inbox, claim: Claim, options: PickupOption
   } catch (error) {
     // A name no reader takes (FILE_UNKNOWN_FORMAT).
     if (!(error instanceof BridgeError)) throw error;
-    const report: PickupReport = {
-      ...base,
-      status: "failed",
-      at: at(),
-      errors: [{ code: error.code, message: error.message, line: null, column: null, field: null }],
-    };
-    await claim.finish(report);
-    return report;
+    return refuse(error);
   }
   for await (const event of events) {
     if (event.kind === "issue") {
@@ -94,14 +98,7 @@ export async function takeFile(inbox: Inbox, claim: Claim, options: PickupOption
     // A journal key stored before with other content is the file's problem; the outbox being away
     // is not: then the file stays claimed and is taken again.
     if (!(error instanceof BridgeError) || error.code !== "OUTBOX_CONFLICT") throw error;
-    const report: PickupReport = {
-      ...base,
-      status: "failed",
-      at: at(),
-      errors: [{ code: error.code, message: error.message, line: null, column: null, field: null }],
-    };
-    await claim.finish(report);
-    return report;
+    return refuse(error);
   }
   await inbox.remember(sha256, claim.name);
   const report: PickupReport = {

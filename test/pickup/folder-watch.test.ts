@@ -18,20 +18,12 @@ import { FolderInbox } from "../../src/pickup/folder-inbox.js";
 import { takeFile, takeWaiting } from "../../src/pickup/pickup.js";
 import { cli } from "../helpers/cli.js";
 import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
+import { journalsCsv, PICKUP_HEADER } from "../helpers/pickup.js";
 import { startServe } from "../helpers/serve.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const HEADER =
-  "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode";
-const csv = (prefix: string, count: number) => {
-  const rows = [HEADER];
-  for (let i = 0; i < count; i++)
-    rows.push(
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,1.00,,USD`,
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,1.00,USD`,
-    );
-  return `${rows.join("\n")}\n`;
-};
+const HEADER = PICKUP_HEADER;
+const csv = journalsCsv;
 
 let emulator: RunningEmulator;
 before(async () => {

@@ -1,26 +1,10 @@
 /** Writes journals in the CSV input format (the inverse of read.ts; used for exports and tests). */
 import type { Journal } from "../../core/journal.js";
 import { formatMoney } from "../../core/money.js";
+import { CANONICAL_COLUMNS } from "../profiles.js";
 
-const FIXED_COLUMNS = [
-  "JournalKey",
-  "dataAreaId",
-  "JournalName",
-  "Description",
-  "JournalBatchNumber",
-  "LineNumber",
-  "Voucher",
-  "TransDate",
-  "AccountType",
-  "AccountDisplayValue",
-  "OffsetAccountType",
-  "OffsetAccountDisplayValue",
-  "DebitAmount",
-  "CreditAmount",
-  "CurrencyCode",
-  "ExchRate",
-  "Text",
-] as const;
+/** The native columns, but the dimension display value: dimensions are written one Dim.<Name> each. */
+const FIXED_COLUMNS = CANONICAL_COLUMNS.filter((column) => column !== "DefaultDimensionDisplayValue");
 
 function cell(value: string | undefined): string {
   if (value === undefined) return "";
