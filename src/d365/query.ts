@@ -58,6 +58,11 @@ export function startsWith(field: string, prefix: string): string {
   return `${checkName(field)} eq ${literal(`${prefix}*`)}`;
 }
 
+/** `field ge value` and the like: a range over a key, e.g. the batch numbers of a chunk of journals. */
+export function compare(field: string, op: "ge" | "gt" | "le" | "lt", value: ODataValue): string {
+  return `${checkName(field)} ${op} ${literal(value)}`;
+}
+
 export function and(...clauses: string[]): string {
   return clauses.map((clause) => `(${clause})`).join(" and ");
 }

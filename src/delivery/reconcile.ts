@@ -1,15 +1,18 @@
 /**
- * `reconcile`: compares the outbox with F&O journal by journal — the journal found by its marker
- * (the same lookup the engine uses, through the target), the JournalBatchNumber, the lines and their
- * amounts, the posting and its vouchers — and lists every journal that carries a ledger-bridge marker
- * in F&O but is unknown to the store.
+ * `reconcile`: compares the outbox with F&O journal by journal — the journal found by its marker, the
+ * JournalBatchNumber, the lines and their amounts, the posting and its vouchers — and lists every
+ * journal that carries a ledger-bridge marker in F&O but is unknown to the store. Read in bulk (see
+ * reconcileStore), so a store of 50,000 journals takes some hundred requests, not 100,000.
  */
 import Big from "big.js";
 import { isBridgeError } from "../core/errors/bridge-error.js";
 import type { Journal } from "../core/journal.js";
 import type { D365Client } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
+import type { PostedVoucher } from "../d365/posting.js";
 import type { JournalTarget } from "../d365/targets/index.js";
+import { onlyOne } from "../d365/targets/shared.js";
+import type { LinesInFno, MarkedJournal } from "../d365/targets/target.js";
 import { isDelivered } from "../outbox/states.js";
 import type { OutboxStore, StoredJournal } from "../outbox/store.js";
 import { fromPayload } from "./journal-record.js";
@@ -35,36 +38,51 @@ function totals(journal: Journal): { debit: Big.Big; credit: Big.Big } {
   return { debit, credit };
 }
 
-/** What is wrong with one stored journal compared with F&O, or undefined when the two agree. */
-async function compare(
+/** A stored journal F&O holds, whose lines (and vouchers) are compared once they are read in bulk. */
+interface Pending {
+  readonly stored: StoredJournal;
+  readonly batchNumber: string;
+}
+
+/** What is wrong with a stored journal given the F&O journals carrying its marker; "compare" when lines decide. */
+function byMarker(
   stored: StoredJournal,
-  entities: Entities,
-  target: JournalTarget,
-): Promise<string | undefined> {
-  const journal = await fromPayload(stored.payload);
+  found: readonly MarkedJournal[],
+): string | undefined | { batchNumber: string } {
   const delivered = isDelivered(stored.state, stored.post);
-  let found: Awaited<ReturnType<JournalTarget["find"]>>;
+  let one: { batchNumber: string } | undefined;
   try {
-    found = await target.find(entities, stored.company, stored.marker, stored.key);
+    one = onlyOne(
+      found.filter((journal) => journal.company.toLowerCase() === stored.company.toLowerCase()),
+      stored.key,
+    );
   } catch (error) {
     if (isBridgeError(error) && error.code === "DELIVERY_MARKER_AMBIGUOUS") return error.message;
     throw error;
   }
-  if (found === undefined)
+  if (one === undefined)
     return delivered || stored.journalBatchNumber !== null
       ? `the store says ${stored.state} (${stored.journalBatchNumber ?? "no number"}), F&O has no such journal`
       : undefined;
-  if (!delivered) return `F&O has journal ${found.batchNumber} for it, the store says ${stored.state}`;
-  if (found.batchNumber !== stored.journalBatchNumber)
-    return `the store records ${stored.journalBatchNumber}, F&O has ${found.batchNumber}`;
-  const lines = await target.lines(entities, stored.company, found.batchNumber, true);
+  if (!delivered) return `F&O has journal ${one.batchNumber} for it, the store says ${stored.state}`;
+  if (one.batchNumber !== stored.journalBatchNumber)
+    return `the store records ${stored.journalBatchNumber}, F&O has ${one.batchNumber}`;
+  return { batchNumber: one.batchNumber };
+}
+
+/** What is wrong with a delivered journal's lines and vouchers, or undefined when they agree. */
+async function byContent(
+  stored: StoredJournal,
+  lines: LinesInFno | undefined,
+  posted: PostedVoucher[] | undefined,
+): Promise<string | undefined> {
+  const journal = await fromPayload(stored.payload);
   const want = totals(journal);
-  if (lines.count !== journal.lines.length)
-    return `${lines.count} lines in F&O, ${journal.lines.length} in the source`;
-  if (!lines.debit.eq(want.debit) || !lines.credit.eq(want.credit))
+  const count = lines?.count ?? 0;
+  if (count !== journal.lines.length) return `${count} lines in F&O, ${journal.lines.length} in the source`;
+  if (lines !== undefined && (!lines.debit.eq(want.debit) || !lines.credit.eq(want.credit)))
     return `amounts differ: F&O debit ${lines.debit.toFixed()} credit ${lines.credit.toFixed()}, source debit ${want.debit.toFixed()} credit ${want.credit.toFixed()}`;
   if (!stored.post) return undefined;
-  const posted = await target.postedVouchers(entities, stored.company, found.batchNumber);
   if (posted === undefined) return "the store says posted, F&O says not posted";
   const inLedger = new Set(posted.map((voucher) => voucher.postedVoucher));
   const recorded = new Set((stored.vouchers ?? []).map((voucher) => voucher.postedVoucher));
@@ -73,6 +91,14 @@ async function compare(
   return undefined;
 }
 
+/** Journals compared per page of the store: their lines and vouchers are read in one range query each. */
+const PAGE = 1000;
+
+/**
+ * Compares in bulk: F&O's marked journals read once (paged), the store read a page of 1,000 at a
+ * time, and per page and company one query for the lines and two for the vouchers of the journals
+ * F&O holds — not one or two requests per journal.
+ */
 export async function reconcileStore(
   store: OutboxStore,
   client: D365Client,
@@ -80,25 +106,54 @@ export async function reconcileStore(
 ): Promise<ReconcileReport> {
   await target.prepare(client);
   const entities = new Entities(client);
+  const inFno = new Map<string, MarkedJournal[]>();
+  for await (const marked of target.marked(entities)) {
+    const list = inFno.get(marked.marker);
+    if (list === undefined) inFno.set(marked.marker, [marked]);
+    else list.push(marked);
+  }
   const mismatches: Mismatch[] = [];
   let checked = 0;
   let matched = 0;
   const known = new Set<string>();
   let after: string | undefined;
   for (;;) {
-    const page: StoredJournal[] = await store.list({ limit: 500, ...(after === undefined ? {} : { after }) });
+    const page: StoredJournal[] = await store.list({
+      limit: PAGE,
+      ...(after === undefined ? {} : { after }),
+    });
     if (page.length === 0) break;
     after = page.at(-1)?.key;
+    const pending = new Map<string, Pending[]>();
     for (const stored of page) {
       known.add(stored.marker);
       checked++;
-      const problem = await compare(stored, entities, target);
-      if (problem === undefined) matched++;
-      else mismatches.push({ key: stored.key, problem });
+      const verdict = byMarker(stored, inFno.get(stored.marker) ?? []);
+      if (verdict === undefined) matched++;
+      else if (typeof verdict === "string") mismatches.push({ key: stored.key, problem: verdict });
+      else {
+        const list = pending.get(stored.company) ?? [];
+        list.push({ stored, batchNumber: verdict.batchNumber });
+        pending.set(stored.company, list);
+      }
+    }
+    for (const [company, journals] of pending) {
+      const numbers = journals.map((journal) => journal.batchNumber);
+      const lines = await target.linesOfMany(entities, company, numbers);
+      const postedOnes = journals
+        .filter((journal) => journal.stored.post)
+        .map((journal) => journal.batchNumber);
+      const vouchers = await target.postedVouchersOfMany(entities, company, postedOnes);
+      for (const { stored, batchNumber } of journals) {
+        const problem = await byContent(stored, lines.get(batchNumber), vouchers.get(batchNumber));
+        if (problem === undefined) matched++;
+        else mismatches.push({ key: stored.key, problem });
+      }
     }
   }
-  for await (const marked of target.marked(entities)) {
-    if (!known.has(marked.marker))
+  for (const [marker, journals] of inFno) {
+    if (known.has(marker)) continue;
+    for (const marked of journals)
       mismatches.push({
         key: marked.marker,
         problem: `F&O journal ${marked.batchNumber} (${marked.company}) carries a marker the store does not know`,

@@ -20,8 +20,10 @@ import {
   batchNumberIn,
   dimensionDisplayValue,
   dimensionField,
+  linesInRange,
   onlyOne,
   postedVouchers,
+  postedVouchersInRange,
   summed,
   transDateTime,
   voucherOf,
@@ -306,6 +308,16 @@ export class FlatEntityTarget implements JournalTarget {
 
   postedVouchers(entities: Entities, company: string, batchNumber: string) {
     return postedVouchers(entities, company, batchNumber);
+  }
+
+  linesOfMany(entities: Entities, company: string, batchNumbers: readonly string[]) {
+    const f = this.fields;
+    const fields = { company: f.company, batch: f.journalBatchNumber, debit: f.debit, credit: f.credit };
+    return linesInRange(entities, this.settings.entitySet, fields, company, batchNumbers);
+  }
+
+  postedVouchersOfMany(entities: Entities, company: string, batchNumbers: readonly string[]) {
+    return postedVouchersInRange(entities, company, batchNumbers);
   }
 
   async *marked(entities: Entities): AsyncGenerator<MarkedJournal> {

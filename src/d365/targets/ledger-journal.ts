@@ -12,8 +12,10 @@ import {
   accountTypeProblems,
   batchNumberIn,
   dimensionDisplayValue,
+  linesInRange,
   onlyOne,
   postedVouchers,
+  postedVouchersInRange,
   summed,
   transDateTime,
   voucherOf,
@@ -144,6 +146,20 @@ export class LedgerJournalTarget implements JournalTarget {
 
   postedVouchers(entities: Entities, company: string, batchNumber: string) {
     return postedVouchers(entities, company, batchNumber);
+  }
+
+  linesOfMany(entities: Entities, company: string, batchNumbers: readonly string[]) {
+    const fields = {
+      company: "dataAreaId",
+      batch: "JournalBatchNumber",
+      debit: "DebitAmount",
+      credit: "CreditAmount",
+    };
+    return linesInRange(entities, LINES, fields, company, batchNumbers);
+  }
+
+  postedVouchersOfMany(entities: Entities, company: string, batchNumbers: readonly string[]) {
+    return postedVouchersInRange(entities, company, batchNumbers);
   }
 
   async *marked(entities: Entities): AsyncGenerator<MarkedJournal> {

@@ -6,7 +6,7 @@ import type { AccountType, Journal, JournalLine } from "../../core/journal.js";
 import type { Entities, Entity } from "../entities.js";
 import { D365Error } from "../errors.js";
 import type { PostedVoucher } from "../posting.js";
-import { and, eq } from "../query.js";
+import { and, compare, eq } from "../query.js";
 import type { LinesInFno, TargetProblem } from "./target.js";
 
 /** F&O wants a voucher on every line; lines without one are grouped per date (docs/input-formats.md). */
@@ -172,4 +172,97 @@ export async function postedVouchers(
 function recordId(value: PlainJson | undefined): Big.Big | undefined {
   const text = value instanceof JsonNumberText ? value.raw : typeof value === "string" ? value : undefined;
   return text !== undefined && /^\d+$/.test(text) ? new Big(text) : undefined;
+}
+
+/** The smallest and the largest of a set of batch numbers (by F&O's ordinal string order). */
+function rangeOf(batchNumbers: readonly string[]): [string, string] {
+  const sorted = [...batchNumbers].sort();
+  return [sorted[0] as string, sorted.at(-1) as string];
+}
+
+/**
+ * The lines of many journals in one query over their batch numbers' range (paged by F&O), summed per
+ * journal; lines of journals outside the set (another system's, in the same range) are skipped.
+ */
+export async function linesInRange(
+  entities: Entities,
+  entitySet: string,
+  fields: {
+    readonly company: string;
+    readonly batch: string;
+    readonly debit: string;
+    readonly credit: string;
+  },
+  company: string,
+  batchNumbers: readonly string[],
+): Promise<Map<string, LinesInFno>> {
+  const wanted = new Set(batchNumbers);
+  const rows = new Map<string, Entity[]>([...wanted].map((batch) => [batch, []]));
+  if (wanted.size === 0) return new Map();
+  const [first, last] = rangeOf([...wanted]);
+  for await (const row of entities.query(entitySet, {
+    filter: and(
+      eq(fields.company, company),
+      compare(fields.batch, "ge", first),
+      compare(fields.batch, "le", last),
+    ),
+    select: [fields.batch, fields.debit, fields.credit],
+    crossCompany: true,
+  }))
+    rows.get(String(row[fields.batch]))?.push(row);
+  return new Map([...rows].map(([batch, lines]) => [batch, summed(lines, fields.debit, fields.credit)]));
+}
+
+/**
+ * The posted vouchers of many journals: their LedgerEntryJournal rows in one query over the batch
+ * numbers' range, then their general journal entries in one query over those rows' keys. A journal
+ * F&O has posted has a LedgerEntryJournal; one without is not in the map.
+ */
+export async function postedVouchersInRange(
+  entities: Entities,
+  company: string,
+  batchNumbers: readonly string[],
+): Promise<Map<string, PostedVoucher[]>> {
+  const posted = new Map<string, PostedVoucher[]>();
+  if (batchNumbers.length === 0) return posted;
+  const wanted = new Set(batchNumbers);
+  const [first, last] = rangeOf(batchNumbers);
+  const batchOf = new Map<string, string>();
+  const keys: Big.Big[] = [];
+  for await (const journal of entities.query("LedgerEntryJournalBiEntities", {
+    filter: and(
+      eq("LedgerJournalTableDataAreaId", company),
+      compare("JournalNumber", "ge", first),
+      compare("JournalNumber", "le", last),
+    ),
+    select: ["SourceKey", "JournalNumber"],
+  })) {
+    const batch = String(journal.JournalNumber);
+    const key = recordId(journal.SourceKey);
+    if (!wanted.has(batch) || key === undefined) continue;
+    batchOf.set(key.toFixed(), batch);
+    keys.push(key);
+    posted.set(batch, []);
+  }
+  if (keys.length === 0) return posted;
+  keys.sort((a, b) => a.cmp(b));
+  const seen = new Set<string>();
+  for await (const entry of entities.query("GeneralJournalEntryBiEntities", {
+    filter: and(
+      compare("LedgerEntryJournal", "ge", keys[0] as Big.Big),
+      compare("LedgerEntryJournal", "le", keys.at(-1) as Big.Big),
+    ),
+    select: ["LedgerEntryJournal", "SubledgerVoucher", "AccountingDate"],
+  })) {
+    const key = recordId(entry.LedgerEntryJournal)?.toFixed();
+    const batch = key === undefined ? undefined : batchOf.get(key);
+    if (batch === undefined || seen.has(`${batch}|${String(entry.SubledgerVoucher)}`)) continue;
+    seen.add(`${batch}|${String(entry.SubledgerVoucher)}`);
+    posted.get(batch)?.push({
+      voucher: "(reconciled)",
+      postedVoucher: String(entry.SubledgerVoucher),
+      transDate: String(entry.AccountingDate).slice(0, 10),
+    });
+  }
+  return posted;
 }

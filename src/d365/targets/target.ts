@@ -76,12 +76,27 @@ export interface JournalTarget {
   find(entities: Entities, company: string, marker: string, key: string): Promise<FoundJournal | undefined>;
   /** The lines F&O holds for a journal number (`amounts`: also their totals). */
   lines(entities: Entities, company: string, batchNumber: string, amounts?: boolean): Promise<LinesInFno>;
+  /**
+   * The lines of many journals of one company at once (`reconcile`): one query over the range of
+   * their batch numbers (and its pages); journals of others in the range are left out.
+   */
+  linesOfMany(
+    entities: Entities,
+    company: string,
+    batchNumbers: readonly string[],
+  ): Promise<Map<string, LinesInFno>>;
   /** The posted vouchers, when F&O says the journal is posted (read back from the ledger). */
   postedVouchers(
     entities: Entities,
     company: string,
     batchNumber: string,
   ): Promise<PostedVoucher[] | undefined>;
+  /** The posted vouchers of many journals of one company at once: posted ones only are in the map. */
+  postedVouchersOfMany(
+    entities: Entities,
+    company: string,
+    batchNumbers: readonly string[],
+  ): Promise<Map<string, PostedVoucher[]>>;
   /** Every journal in F&O carrying a ledger-bridge marker (to list those the outbox does not know). */
   marked(entities: Entities): AsyncGenerator<MarkedJournal>;
 }
