@@ -38,10 +38,30 @@ function totals(journal: Journal): { debit: Big.Big; credit: Big.Big } {
   return { debit, credit };
 }
 
-/** A stored journal F&O holds, whose lines (and vouchers) are compared once they are read in bulk. */
+/**
+ * A stored journal F&O holds, whose lines (and vouchers) are compared once they are read in bulk:
+ * what the comparison needs of it, without its payload (a million of these stay small).
+ */
 interface Pending {
-  readonly stored: StoredJournal;
+  readonly key: string;
   readonly batchNumber: string;
+  readonly post: boolean;
+  readonly lines: number;
+  readonly debit: Big.Big;
+  readonly credit: Big.Big;
+  readonly vouchers: readonly string[];
+}
+
+async function pendingOf(stored: StoredJournal, batchNumber: string): Promise<Pending> {
+  const journal = await fromPayload(stored.payload);
+  return {
+    key: stored.key,
+    batchNumber,
+    post: stored.post,
+    lines: journal.lines.length,
+    ...totals(journal),
+    vouchers: (stored.vouchers ?? []).map((voucher) => voucher.postedVoucher),
+  };
 }
 
 /** What is wrong with a stored journal given the F&O journals carrying its marker; "compare" when lines decide. */
@@ -71,33 +91,33 @@ function byMarker(
 }
 
 /** What is wrong with a delivered journal's lines and vouchers, or undefined when they agree. */
-async function byContent(
-  stored: StoredJournal,
+function byContent(
+  pending: Pending,
   lines: LinesInFno | undefined,
   posted: PostedVoucher[] | undefined,
-): Promise<string | undefined> {
-  const journal = await fromPayload(stored.payload);
-  const want = totals(journal);
+): string | undefined {
   const count = lines?.count ?? 0;
-  if (count !== journal.lines.length) return `${count} lines in F&O, ${journal.lines.length} in the source`;
-  if (lines !== undefined && (!lines.debit.eq(want.debit) || !lines.credit.eq(want.credit)))
-    return `amounts differ: F&O debit ${lines.debit.toFixed()} credit ${lines.credit.toFixed()}, source debit ${want.debit.toFixed()} credit ${want.credit.toFixed()}`;
-  if (!stored.post) return undefined;
+  if (count !== pending.lines) return `${count} lines in F&O, ${pending.lines} in the source`;
+  if (lines !== undefined && (!lines.debit.eq(pending.debit) || !lines.credit.eq(pending.credit)))
+    return `amounts differ: F&O debit ${lines.debit.toFixed()} credit ${lines.credit.toFixed()}, source debit ${pending.debit.toFixed()} credit ${pending.credit.toFixed()}`;
+  if (!pending.post) return undefined;
   if (posted === undefined) return "the store says posted, F&O says not posted";
   const inLedger = new Set(posted.map((voucher) => voucher.postedVoucher));
-  const recorded = new Set((stored.vouchers ?? []).map((voucher) => voucher.postedVoucher));
+  const recorded = new Set(pending.vouchers);
   if (inLedger.size !== recorded.size || [...recorded].some((voucher) => !inLedger.has(voucher)))
     return `vouchers differ: store ${[...recorded].join(" ")}, ledger ${[...inLedger].join(" ")}`;
   return undefined;
 }
 
-/** Journals compared per page of the store: their lines and vouchers are read in one range query each. */
+/** Journals read per page of the store, and compared per range of batch numbers. */
 const PAGE = 1000;
 
 /**
- * Compares in bulk: F&O's marked journals read once (paged), the store read a page of 1,000 at a
- * time, and per page and company one query for the lines and two for the vouchers of the journals
- * F&O holds — not one or two requests per journal.
+ * Compares in bulk: F&O's marked journals read once (paged) and the store a page of 1,000 at a time;
+ * then, per company, the journals F&O holds in runs of 1,000 consecutive batch numbers, each run
+ * with one range query for the lines and two for the vouchers — not one or two requests per journal.
+ * (Runs by batch number, not by store page: a page's keys are scattered over all the numbers, and a
+ * range over them would read every line.)
  */
 export async function reconcileStore(
   store: OutboxStore,
@@ -117,6 +137,7 @@ export async function reconcileStore(
   let matched = 0;
   const known = new Set<string>();
   let after: string | undefined;
+  const pending = new Map<string, Pending[]>();
   for (;;) {
     const page: StoredJournal[] = await store.list({
       limit: PAGE,
@@ -124,7 +145,6 @@ export async function reconcileStore(
     });
     if (page.length === 0) break;
     after = page.at(-1)?.key;
-    const pending = new Map<string, Pending[]>();
     for (const stored of page) {
       known.add(stored.marker);
       checked++;
@@ -133,21 +153,29 @@ export async function reconcileStore(
       else if (typeof verdict === "string") mismatches.push({ key: stored.key, problem: verdict });
       else {
         const list = pending.get(stored.company) ?? [];
-        list.push({ stored, batchNumber: verdict.batchNumber });
+        list.push(await pendingOf(stored, verdict.batchNumber));
         pending.set(stored.company, list);
       }
     }
-    for (const [company, journals] of pending) {
-      const numbers = journals.map((journal) => journal.batchNumber);
-      const lines = await target.linesOfMany(entities, company, numbers);
-      const postedOnes = journals
-        .filter((journal) => journal.stored.post)
-        .map((journal) => journal.batchNumber);
-      const vouchers = await target.postedVouchersOfMany(entities, company, postedOnes);
-      for (const { stored, batchNumber } of journals) {
-        const problem = await byContent(stored, lines.get(batchNumber), vouchers.get(batchNumber));
+  }
+  for (const [company, journals] of pending) {
+    journals.sort((a, b) => (a.batchNumber < b.batchNumber ? -1 : a.batchNumber > b.batchNumber ? 1 : 0));
+    for (let from = 0; from < journals.length; from += PAGE) {
+      const run = journals.slice(from, from + PAGE);
+      const lines = await target.linesOfMany(
+        entities,
+        company,
+        run.map((journal) => journal.batchNumber),
+      );
+      const vouchers = await target.postedVouchersOfMany(
+        entities,
+        company,
+        run.filter((journal) => journal.post).map((journal) => journal.batchNumber),
+      );
+      for (const journal of run) {
+        const problem = byContent(journal, lines.get(journal.batchNumber), vouchers.get(journal.batchNumber));
         if (problem === undefined) matched++;
-        else mismatches.push({ key: stored.key, problem });
+        else mismatches.push({ key: journal.key, problem });
       }
     }
   }
