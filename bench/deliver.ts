@@ -3,16 +3,14 @@ import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { tokenProviderFor } from "../src/auth/credentials.js";
 import type { Journal } from "../src/core/journal.js";
-import { D365Client } from "../src/d365/client.js";
 import { createTarget, REPORT_FLAT_ENTITY, type TargetSettings } from "../src/d365/targets/index.js";
 import { DeliveryEngine } from "../src/delivery/engine.js";
 import { enqueueJournals } from "../src/delivery/enqueue.js";
 import type { EmulatorAdmin } from "../src/emulator/admin/client.js";
 import { readJournalText } from "../src/ingest/source.js";
 import { openStore } from "../src/outbox/open.js";
-import { type EmulatorInfo, startEmulatorProcess } from "./emulator-process.js";
+import { clientFor, type EmulatorInfo, startEmulatorProcess } from "./emulator-process.js";
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(name);
@@ -180,23 +178,7 @@ try {
   const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
 
   const before = await counts(emulator.admin, 0);
-  const tokens = tokenProviderFor(
-    {
-      kind: "secret",
-      tenantId: emulator.info.tenantId,
-      clientId: emulator.info.clientId,
-      clientSecret: emulator.info.clientSecret,
-      authorityHost: emulator.info.authorityHost,
-      caCertPem: emulator.ca,
-    },
-    `${emulator.info.d365Url}/.default`,
-  );
-  const client = new D365Client({
-    url: emulator.info.d365Url,
-    tokens,
-    caCertPem: emulator.ca,
-    concurrency: IN_FLIGHT,
-  });
+  const client = clientFor(emulator, IN_FLIGHT);
   const engine = new DeliveryEngine({
     store,
     client,

@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { tokenProviderFor } from "../src/auth/credentials.js";
+import { D365Client } from "../src/d365/client.js";
 import { EmulatorAdmin } from "../src/emulator/admin/client.js";
 
 export interface EmulatorInfo {
@@ -56,4 +58,20 @@ export async function startEmulatorProcess(model: {
     retryAfterSeconds: 1,
   });
   return { info, admin, ca, stop: () => child.kill("SIGTERM") };
+}
+
+/** ledger-bridge's F&O client for an emulator process: its demo application's secret, its CA. */
+export function clientFor(emulator: { info: EmulatorInfo; ca: string }, concurrency: number): D365Client {
+  const tokens = tokenProviderFor(
+    {
+      kind: "secret",
+      tenantId: emulator.info.tenantId,
+      clientId: emulator.info.clientId,
+      clientSecret: emulator.info.clientSecret,
+      authorityHost: emulator.info.authorityHost,
+      caCertPem: emulator.ca,
+    },
+    `${emulator.info.d365Url}/.default`,
+  );
+  return new D365Client({ url: emulator.info.d365Url, tokens, caCertPem: emulator.ca, concurrency });
 }

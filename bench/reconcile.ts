@@ -10,15 +10,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { tokenProviderFor } from "../src/auth/credentials.js";
-import { D365Client } from "../src/d365/client.js";
 import { createTarget } from "../src/d365/targets/index.js";
 import { DeliveryEngine } from "../src/delivery/engine.js";
 import { enqueueJournals } from "../src/delivery/enqueue.js";
 import { reconcileStore } from "../src/delivery/reconcile.js";
 import { readJournalText } from "../src/ingest/source.js";
 import { openStore } from "../src/outbox/open.js";
-import { startEmulatorProcess } from "./emulator-process.js";
+import { clientFor, startEmulatorProcess } from "./emulator-process.js";
 
 const index = process.argv.indexOf("--journals");
 const JOURNALS = index > 0 ? Number(process.argv[index + 1]) : 50_000;
@@ -42,23 +40,7 @@ const emulator = await startEmulatorProcess({
 try {
   const store = await openStore(join(mkdtempSync(join(tmpdir(), "lb-bench-reconcile-")), "outbox.db"));
   await enqueueJournals(store, journals, { source: "bench", post: false });
-  const tokens = tokenProviderFor(
-    {
-      kind: "secret",
-      tenantId: emulator.info.tenantId,
-      clientId: emulator.info.clientId,
-      clientSecret: emulator.info.clientSecret,
-      authorityHost: emulator.info.authorityHost,
-      caCertPem: emulator.ca,
-    },
-    `${emulator.info.d365Url}/.default`,
-  );
-  const client = new D365Client({
-    url: emulator.info.d365Url,
-    tokens,
-    caCertPem: emulator.ca,
-    concurrency: 8,
-  });
+  const client = clientFor(emulator, 8);
   const target = createTarget({ kind: "ledger-journal" });
   const delivering = performance.now();
   await new DeliveryEngine({
