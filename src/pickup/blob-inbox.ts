@@ -64,6 +64,11 @@ export class BlobInbox implements Inbox {
           bytes = await blob.downloadToBuffer(0, undefined, conditions);
           return bytes;
         },
+        // The lease let go, so the next look (this taker's or another's) can take the blob again.
+        abandon: async () => {
+          clearInterval(renewal);
+          await lease.releaseLease().catch(() => undefined);
+        },
         finish: async (report: PickupReport) => {
           try {
             const folder = report.status === "failed" ? "error" : "processed";

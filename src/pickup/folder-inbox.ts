@@ -13,7 +13,6 @@ const FOLDERS = ["inbound", "processing", "processed", "error", ".taken"] as con
 
 export class FolderInbox implements Inbox {
   readonly description: string;
-  private readonly inProgress = new Set<string>();
 
   constructor(private readonly root: string) {
     this.description = `folder ${root}`;
@@ -29,11 +28,9 @@ export class FolderInbox implements Inbox {
   }
 
   async next(): Promise<Claim | undefined> {
-    // Left behind by a taker that stopped: taken again first.
-    for (const name of await this.files("processing")) {
-      if (this.inProgress.has(name) || name.endsWith(".report.json")) continue;
-      return this.claim(name);
-    }
+    // Left behind by a taker that stopped, or given up by this one: taken again first. (One taker
+    // per folder, taking one file at a time: nothing in processing/ is being taken right now.)
+    for (const name of await this.files("processing")) return this.claim(name);
     const waiting = await this.files("inbound");
     const dated = await Promise.all(
       waiting.map(async (name) => ({
@@ -63,7 +60,6 @@ export class FolderInbox implements Inbox {
   }
 
   private claim(name: string): Claim {
-    this.inProgress.add(name);
     const from = this.path("processing", name);
     return {
       name,
@@ -74,8 +70,9 @@ export class FolderInbox implements Inbox {
         // The report first: a stop between the two leaves the file in processing/, taken again.
         await writeFile(this.path(folder, `${target}.report.json`), `${JSON.stringify(report, null, 2)}\n`);
         await rename(from, this.path(folder, target));
-        this.inProgress.delete(name);
       },
+      // Left in processing/, where the next look finds it.
+      abandon: async () => undefined,
     };
   }
 

@@ -27,6 +27,11 @@ export interface Claim {
   read(): Promise<Buffer>;
   /** Moves the file to processed or error, with its report beside it. */
   finish(report: PickupReport): Promise<void>;
+  /**
+   * Gives the file up unfinished (the outbox away): it stays where it is, free to be taken again by
+   * the next look — this taker's included.
+   */
+  abandon(): Promise<void>;
 }
 
 export interface Inbox {

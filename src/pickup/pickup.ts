@@ -25,8 +25,20 @@ export interface PickupOptions {
   readonly now?: () => number;
 }
 
-/** Takes one claimed file to its end; a failure of the outbox leaves it claimed, to be taken again. */
+/**
+ * Takes one claimed file to its end. A failure that is not the file's (the outbox or the inbox away)
+ * gives the file up unfinished and is thrown: the next look takes it again.
+ */
 export async function takeFile(inbox: Inbox, claim: Claim, options: PickupOptions): Promise<PickupReport> {
+  try {
+    return await take(inbox, claim, options);
+  } catch (error) {
+    await claim.abandon().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function take(inbox: Inbox, claim: Claim, options: PickupOptions): Promise<PickupReport> {
   const now = options.now ?? Date.now;
   const bytes = await claim.read();
   const sha256 = createHash("sha256").update(bytes).digest("hex");

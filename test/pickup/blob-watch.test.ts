@@ -11,7 +11,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { createTarget } from "../../src/d365/targets/index.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
+import { openStore } from "../../src/outbox/open.js";
+import { BlobInbox } from "../../src/pickup/blob-inbox.js";
+import { takeWaiting } from "../../src/pickup/pickup.js";
 import { type RunningAzurite, startAzurite } from "../helpers/azurite.js";
 import { cli } from "../helpers/cli.js";
 import { connectionEnv, startTestEmulator } from "../helpers/emulator.js";
@@ -116,6 +120,7 @@ describe("ledger-bridge watch --container: an Azure Blob inbox (Azurite)", () =>
       await sleep(20);
     child.kill("SIGKILL");
     await exited;
+    assert.ok(await blob.exists(), "killed mid-file, before the blob was moved");
     // The dead taker's lease lapses after its 15 s; then the blob is free to take.
     for (let waited = 0; waited < 30_000; waited += 250) {
       const properties = await blob.getProperties().catch(() => undefined);
@@ -133,6 +138,29 @@ describe("ledger-bridge watch --container: an Azure Blob inbox (Azurite)", () =>
     );
     assert.equal(delivered.length, count, "each journal in F&O once");
     assert.equal(new Set(delivered.map((journal) => journal.Description)).size, count);
+  });
+
+  it("the outbox away: the lease is let go, and the same taker's next look stores the blob", async () => {
+    const client = await container("away");
+    await client.getBlockBlobClient("inbound/away.csv").uploadData(Buffer.from(csv("b-away", 2)));
+    const dir = mkdtempSync(join(tmpdir(), "lb-blob-away-"));
+    const store = await openStore(join(dir, "outbox.db"));
+    try {
+      const target = createTarget({ kind: "ledger-journal" });
+      const inbox = await new BlobInbox(client, 15).open();
+      let failures = 1;
+      const flaky = Object.assign(Object.create(store), {
+        enqueueAll: (...args: Parameters<typeof store.enqueueAll>) =>
+          failures-- > 0 ? Promise.reject(new Error("store unreachable")) : store.enqueueAll(...args),
+      });
+      await assert.rejects(takeWaiting(inbox, { store: flaky, target, post: false }), /store unreachable/);
+      assert.notEqual((await client.getBlobClient("inbound/away.csv").getProperties()).leaseState, "leased");
+      const [report] = await takeWaiting(inbox, { store: flaky, target, post: false });
+      assert.equal(report?.status, "processed");
+      assert.deepEqual(report?.created, ["b-away-0", "b-away-1"]);
+    } finally {
+      await store.close();
+    }
   });
 
   it("serve --watch-container takes blobs while it runs, and its worker delivers them", async () => {

@@ -128,6 +128,28 @@ describe("ledger-bridge watch: a folder inbox", () => {
     }
   });
 
+  it("the outbox away: the file is given up, and the same taker's next look stores it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lb-watch-away-"));
+    const store = await openStore(join(dir, "outbox.db"));
+    try {
+      const target = createTarget({ kind: "ledger-journal" });
+      const inbox = await new FolderInbox(join(dir, "pickup")).open();
+      writeFileSync(join(dir, "pickup", "inbound", "away.csv"), csv("away", 2));
+      let failures = 1;
+      const flaky = Object.assign(Object.create(store), {
+        enqueueAll: (...args: Parameters<typeof store.enqueueAll>) =>
+          failures-- > 0 ? Promise.reject(new Error("store unreachable")) : store.enqueueAll(...args),
+      });
+      await assert.rejects(takeWaiting(inbox, { store: flaky, target, post: false }), /store unreachable/);
+      assert.deepEqual(readdirSync(join(dir, "pickup", "processing")), ["away.csv"]);
+      const [report] = await takeWaiting(inbox, { store: flaky, target, post: false });
+      assert.equal(report?.status, "processed");
+      assert.deepEqual(report?.created, ["away-0", "away-1"]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("survives SIGKILL mid-file: the next taker stores and delivers every journal exactly once", async () => {
     const home = mkdtempSync(join(tmpdir(), "lb-watch-kill-home-"));
     const dir = mkdtempSync(join(tmpdir(), "lb-watch-kill-"));
@@ -149,6 +171,7 @@ describe("ledger-bridge watch: a folder inbox", () => {
       await sleep(5);
     child.kill("SIGKILL");
     await exited;
+    assert.ok(existsSync(join(dir, "processing", "big.csv")), "killed mid-file, before the file was moved");
     const resumed = await cli(["watch", dir, "--once"], { env: environment(home) });
     assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
     assert.match(resumed.stdout, new RegExp(`${count} of ${count} journal\\(s\\) settled`));

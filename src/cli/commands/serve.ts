@@ -11,10 +11,9 @@ import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { openDatabase } from "../../outbox/open.js";
 import { SqlOutboxStore } from "../../outbox/sql.js";
-import { BlobInbox, containerFromEnv, leaseSecondsFrom } from "../../pickup/blob-inbox.js";
-import { FolderInbox } from "../../pickup/folder-inbox.js";
 import type { Inbox } from "../../pickup/inbox.js";
 import { runPickup } from "../../pickup/loop.js";
+import { openInbox } from "../../pickup/open.js";
 import { ApiStore } from "../../server/api-store.js";
 import { buildApp } from "../../server/app.js";
 import { DeliveryMetrics } from "../../server/delivery-metrics.js";
@@ -180,9 +179,8 @@ export async function runServe(
   });
   const pickups: Promise<void>[] = [];
   const inboxes: Inbox[] = [];
-  for (const dir of flags.watch ?? []) inboxes.push(await new FolderInbox(dir).open());
-  for (const name of flags.watchContainer ?? [])
-    inboxes.push(await new BlobInbox(await containerFromEnv(io.env, name), leaseSecondsFrom(io.env)).open());
+  for (const folder of flags.watch ?? []) inboxes.push(await openInbox({ folder }, io.env));
+  for (const container of flags.watchContainer ?? []) inboxes.push(await openInbox({ container }, io.env));
   for (const inbox of inboxes) {
     pickups.push(
       runPickup(

@@ -6,10 +6,9 @@
 
 import type { Command } from "commander";
 import { BridgeError, UsageError } from "../../core/errors/bridge-error.js";
-import { BlobInbox, containerFromEnv, leaseSecondsFrom } from "../../pickup/blob-inbox.js";
-import { FolderInbox } from "../../pickup/folder-inbox.js";
-import type { Inbox, PickupReport } from "../../pickup/inbox.js";
+import type { PickupReport } from "../../pickup/inbox.js";
 import { runPickup } from "../../pickup/loop.js";
+import { openInbox } from "../../pickup/open.js";
 import { type PickupOptions, takeWaiting } from "../../pickup/pickup.js";
 import { type CliIo, EXIT, styleFor, untilSignal } from "../io.js";
 import { openRuntime, readOptionsFor } from "../runtime.js";
@@ -32,7 +31,7 @@ function describe(report: PickupReport): string {
     case "duplicate":
       return `${report.file}: the same content as ${report.duplicateOf}, taken before; nothing stored`;
     case "failed":
-      return `${report.file}: not stored, ${report.errors.length} problem(s) — see error/${report.file}.report.json`;
+      return `${report.file}: not stored, ${report.errors.length} problem(s) — see its report in error/`;
   }
 }
 
@@ -51,13 +50,10 @@ export async function runWatch(
   const style = styleFor(io);
   try {
     await runtime.target.prepare(runtime.client);
-    const inbox: Inbox =
-      flags.container === undefined
-        ? await new FolderInbox(dir as string).open()
-        : await new BlobInbox(
-            await containerFromEnv(io.env, flags.container),
-            leaseSecondsFrom(io.env),
-          ).open();
+    const inbox = await openInbox(
+      flags.container === undefined ? { folder: dir as string } : { container: flags.container },
+      io.env,
+    );
     const options: PickupOptions = {
       store: runtime.store,
       target: runtime.target,
