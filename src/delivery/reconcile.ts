@@ -64,7 +64,10 @@ async function pendingOf(stored: StoredJournal, batchNumber: string): Promise<Pe
   };
 }
 
-/** What is wrong with a stored journal given the F&O journals carrying its marker; "compare" when lines decide. */
+/**
+ * What is wrong with a stored journal given the F&O journals carrying its marker, or undefined when
+ * nothing is; the F&O journal's number when its lines (and vouchers) must decide.
+ */
 function byMarker(
   stored: StoredJournal,
   found: readonly MarkedJournal[],

@@ -1,6 +1,6 @@
 /**
- * Number and date formats other than the native ones (`1234.56`, `2026-11-30`), read only when a
- * profile or the config's `input.locale` declares them — never guessed, since `1.234` and
+ * Number and date formats other than the native ones (`1234.56`, `2026-11-30`), read only when the
+ * config's `input.locale` declares them — never guessed, since `1.234` and
  * `03/04/2026` mean different things in different places. Values are rewritten to the native form
  * as text, before the field rules read them; nothing passes through a number.
  */
@@ -18,8 +18,6 @@ export interface Locale {
   readonly decimal: "point" | "comma";
   readonly date: DateFormat;
 }
-
-export const NATIVE_LOCALE: Locale = { decimal: "point", date: "yyyy-mm-dd" };
 
 const COMMA_NUMBER = /^(-?)(\d{1,3}(?:[. ]\d{3})+|\d+)(?:,(\d+))?$/;
 const POINT_NUMBER = /^(-?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$/;

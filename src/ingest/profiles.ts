@@ -5,7 +5,6 @@
  * field), or chosen by its header when exactly one profile knows every column. docs/input-formats.md
  * shows each with an example.
  */
-import type { Locale } from "./locale.js";
 
 /** The model's columns, by their native names (docs/input-formats.md). */
 export const CANONICAL_COLUMNS = [
@@ -46,8 +45,6 @@ export interface InputProfile {
   readonly dateTimesAsDates: boolean;
   /** Trailing empty segments of an account display value dropped (DMF writes `401100---`). */
   readonly trimEmptySegments: boolean;
-  /** The profile's own number and date formats; none: the native, locale-free ones. */
-  readonly locale?: Locale;
   /** Columns read but not delivered, each with the values that say nothing (others are refused). */
   readonly undelivered?: Readonly<Record<string, RegExp>>;
 }

@@ -35,8 +35,8 @@ describe("reconcile in bulk", () => {
     assert.equal(run.code, 0, run.stdout);
     assert.deepEqual(JSON.parse(run.stdout), { checked: 1200, matched: 1200, mismatches: [] });
     const requests = (await emulator.admin.requests(before)).filter((request) => request.kind === "fno");
-    // $metadata (the target's check), one page of marked headers, and per page of the store (two:
-    // 1,000 and 200) the lines, the LedgerEntryJournal rows and the general journal entries.
+    // $metadata (the target's check), one page of marked headers, and per run of 1,000 batch numbers
+    // (two: 1,000 and 200) the lines, the LedgerEntryJournal rows and the general journal entries.
     assert.ok(
       requests.length <= 1 + 1 + 2 * 3,
       requests.map((request) => `${request.method} ${request.path}`).join("\n"),

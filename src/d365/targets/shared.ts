@@ -196,10 +196,12 @@ export async function linesInRange(
   company: string,
   batchNumbers: readonly string[],
 ): Promise<Map<string, LinesInFno>> {
-  const wanted = new Set(batchNumbers);
-  const rows = new Map<string, Entity[]>([...wanted].map((batch) => [batch, []]));
-  if (wanted.size === 0) return new Map();
-  const [first, last] = rangeOf([...wanted]);
+  // Every journal asked for has an entry, so one without lines in F&O reads as 0 lines.
+  const sums = new Map(
+    batchNumbers.map((batch) => [batch, { count: 0, debit: new Big(0), credit: new Big(0) }]),
+  );
+  if (sums.size === 0) return sums;
+  const [first, last] = rangeOf(batchNumbers);
   for await (const row of entities.query(entitySet, {
     filter: and(
       eq(fields.company, company),
@@ -208,9 +210,14 @@ export async function linesInRange(
     ),
     select: [fields.batch, fields.debit, fields.credit],
     crossCompany: true,
-  }))
-    rows.get(String(row[fields.batch]))?.push(row);
-  return new Map([...rows].map(([batch, lines]) => [batch, summed(lines, fields.debit, fields.credit)]));
+  })) {
+    const sum = sums.get(String(row[fields.batch]));
+    if (sum === undefined) continue;
+    sum.count++;
+    sum.debit = sum.debit.plus(decimal(row[fields.debit]));
+    sum.credit = sum.credit.plus(decimal(row[fields.credit]));
+  }
+  return sums;
 }
 
 /**

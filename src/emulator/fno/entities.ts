@@ -458,6 +458,11 @@ export const ENTITY_SETS: readonly EntitySetDef[] = [
   },
 ];
 
+/** A type's name as `$metadata` and OData's messages write it (`Microsoft.Dynamics.DataEntities.NoYes`). */
+export function edmTypeName(type: EdmType): string {
+  return typeof type === "object" ? `${NAMESPACE}.${type.enum}` : type;
+}
+
 export function entitySetsFor(scenario: string): EntitySetDef[] {
   return ENTITY_SETS.filter((set) => set.scenario === undefined || set.scenario === scenario);
 }

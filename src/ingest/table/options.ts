@@ -15,7 +15,7 @@ export interface TableOptions {
   readonly columns?: Readonly<Record<string, string>>;
   /** Values for columns a file lacks. */
   readonly defaults?: InputDefaults;
-  /** Declared number and date formats (none: the profile's, else the native ones). */
+  /** Declared number and date formats (none: the native ones). */
   readonly locale?: Locale;
   /** The dimension names a DefaultDimensionDisplayValue's segments stand for, in order (target.dimensionFormat). */
   readonly dimensionFormat?: readonly string[];

@@ -96,6 +96,8 @@ export class TableJournalReader {
   private groupColumn = -1;
   private readonly stem: string;
   private locale: Locale | undefined;
+  /** Whether any value of a row needs rewriting (a locale, a profile's value rules, defaults). */
+  private rewrites = false;
   private current: JournalBuilder | undefined;
   private currentKey = "";
   private currentHeader: RawHeader = {};
@@ -132,7 +134,7 @@ export class TableJournalReader {
     }
     this.columns = resolved.columns;
     this.profile = resolved.profile;
-    this.locale = this.options.locale ?? resolved.profile.locale;
+    this.locale = this.options.locale;
     const profile = resolved.profile;
     this.rewrites =
       this.locale !== undefined ||
@@ -289,9 +291,6 @@ export class TableJournalReader {
     if (this.rewrites) this.rewrite(raw);
     return raw;
   }
-
-  /** Whether any value of a row needs rewriting (a locale, a profile's value rules, defaults). */
-  private rewrites = false;
 
   /** The profile's and the config's value rules, applied to one row's raw fields in place. */
   private rewrite(raw: { -readonly [K in keyof RawLine]: RawLine[K] }): void {

@@ -7,7 +7,7 @@
 import Big from "big.js";
 import type { Row } from "../../state/model.js";
 import { isDecimal } from "../../state/store.js";
-import { ENUMS, type EntitySetDef, type FieldDef, NAMESPACE } from "../entities.js";
+import { ENUMS, type EntitySetDef, edmTypeName, type FieldDef, NAMESPACE } from "../entities.js";
 
 export type Literal =
   | { readonly kind: "string"; readonly value: string }
@@ -268,7 +268,7 @@ class Parser {
       if (literal.kind !== "enum" && literal.kind !== "null") {
         throw new FilterError(
           "invalid",
-          `A binary operator with incompatible types was detected. Found operand types '${NAMESPACE}.${type.enum}' and '${literalType(literal)}'.`,
+          `A binary operator with incompatible types was detected. Found operand types '${edmTypeName(type)}' and '${literalType(literal)}'.`,
         );
       }
       if (op !== "eq" && op !== "ne")
@@ -295,14 +295,11 @@ function isNumeric(expr: Expr): boolean {
 /** An operand of arithmetic must be a number, as the OData library's type check demands. */
 function numeric(expr: Expr, op: string): Expr {
   if (isNumeric(expr)) return expr;
+  // Only a property or a literal can fail: an operation is a number.
   const type =
     expr.kind === "field"
-      ? typeof expr.field.type === "object"
-        ? `${NAMESPACE}.${expr.field.type.enum}`
-        : expr.field.type
-      : expr.kind === "literal"
-        ? literalType(expr.literal)
-        : "Edm.Decimal";
+      ? edmTypeName(expr.field.type)
+      : literalType((expr as { literal: Literal }).literal);
   throw new FilterError(
     "invalid",
     `A binary operator with incompatible types was detected. Found operand type '${type}' for operator '${op}', which takes numbers.`,

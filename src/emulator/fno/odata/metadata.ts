@@ -1,9 +1,5 @@
 /** The service document and the CSDL `$metadata` for the entity sets a scenario serves. */
-import { type EdmType, ENUMS, type EntitySetDef, isNullable, NAMESPACE } from "../entities.js";
-
-function typeName(type: EdmType): string {
-  return typeof type === "object" ? `${NAMESPACE}.${type.enum}` : type;
-}
+import { ENUMS, type EntitySetDef, edmTypeName, isNullable, NAMESPACE } from "../entities.js";
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
 
@@ -18,7 +14,7 @@ export function metadataXml(defs: readonly EntitySetDef[]): string {
     lines.push(`<EntityType Name="${escapeXml(def.entityType)}">`);
     lines.push(`<Key>${def.keys.map((key) => `<PropertyRef Name="${key}"/>`).join("")}</Key>`);
     for (const field of def.fields) {
-      const attributes = [`Name="${field.name}"`, `Type="${typeName(field.type)}"`];
+      const attributes = [`Name="${field.name}"`, `Type="${edmTypeName(field.type)}"`];
       if (!isNullable(def, field)) attributes.push('Nullable="false"');
       if (field.maxLength !== undefined) attributes.push(`MaxLength="${field.maxLength}"`);
       if (field.type === "Edm.Decimal") attributes.push('Precision="32"', 'Scale="16"');

@@ -7,10 +7,15 @@ import Big from "big.js";
 import type { EmuRequest } from "../../http.js";
 import { isWireNumber, parseWire, stringifyWire, type WireJson } from "../../json.js";
 import type { Row } from "../../state/model.js";
-import { ENUMS, type EntitySetDef, emptyValue, type FieldDef, isNullable, NAMESPACE } from "../entities.js";
-
-const typeName = (field: FieldDef): string =>
-  typeof field.type === "object" ? `${NAMESPACE}.${field.type.enum}` : field.type;
+import {
+  ENUMS,
+  type EntitySetDef,
+  edmTypeName,
+  emptyValue,
+  type FieldDef,
+  isNullable,
+  NAMESPACE,
+} from "../entities.js";
 
 export class ValueError extends Error {}
 
@@ -36,7 +41,7 @@ export function fieldValue(def: EntitySetDef, field: FieldDef, value: WireJson):
   if (value === null) {
     if (isNullable(def, field)) return null;
     throw new ValueError(
-      `A null value was found for the property named '${field.name}', which has the expected type '${typeName(field)}[Nullable=False]'. The expected type '${typeName(field)}[Nullable=False]' does not allow null values.`,
+      `A null value was found for the property named '${field.name}', which has the expected type '${edmTypeName(field.type)}[Nullable=False]'. The expected type '${edmTypeName(field.type)}[Nullable=False]' does not allow null values.`,
     );
   }
   const type = field.type;
