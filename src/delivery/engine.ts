@@ -19,8 +19,8 @@ import { BridgeError } from "../core/errors/bridge-error.js";
 import type { D365Client } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
 import { createTarget, type JournalTarget } from "../d365/targets/index.js";
-import { isDelivered } from "../outbox/states.js";
-import type { OutboxStore, StoredJournal } from "../outbox/store.js";
+import { isSettled } from "../outbox/states.js";
+import type { JournalSelection, OutboxStore, SelectionProgress, StoredJournal } from "../outbox/store.js";
 import { fromPayload } from "./journal-record.js";
 import { LeaseKeeper, type Scheduler } from "./lease-keeper.js";
 import { DeliveryPause, isEnvironmentWide, type PauseChange, type PauseReport } from "./pause.js";
@@ -207,30 +207,42 @@ export class DeliveryEngine {
   }
 
   /**
-   * Delivers until every journal named is delivered or dead (used by `post`): waits for journals that
-   * are due later (a retry, a throttle pause) or leased by a worker that may have died, up to
-   * `maxWaitMs`. Returns the keys still pending then.
+   * Delivers until every journal named is settled — delivered, dead or cancelled (used by `post` with
+   * its run's selection, and by `watch --once` with keys): waits for journals that are due later (a
+   * retry, a throttle pause) or leased by a worker that may have died, up to `maxWaitMs`. Returns how
+   * many are still pending then.
    */
-  async runUntilSettled(keys: readonly string[], maxWaitMs: number): Promise<string[]> {
+  async runUntilSettled(journals: readonly string[] | JournalSelection, maxWaitMs: number): Promise<number> {
     const deadline = this.clock.now() + maxWaitMs;
     for (;;) {
       await this.runUntilIdle();
-      const pending: StoredJournal[] = [];
-      for (const key of keys) {
-        const journal = await this.store.get(key);
-        if (journal !== undefined && journal.state !== "dead" && !isDelivered(journal.state, journal.post))
-          pending.push(journal);
-      }
-      if (pending.length === 0 || this.stopping) return pending.map((journal) => journal.key);
+      const { pending, nextDueAt } = await this.progressOf(journals);
+      if (pending === 0 || nextDueAt === null || this.stopping) return pending;
       const now = this.clock.now();
-      const due = Math.max(
-        this.pause.current()?.nextProbeAt ?? 0,
-        Math.min(...pending.map((journal) => Math.max(journal.availableAt, journal.leaseUntil ?? 0))),
-      );
-      if (due > deadline) return pending.map((journal) => journal.key);
-      this.options.onWait?.(Math.max(0, due - now), pending.length);
+      const due = Math.max(this.pause.current()?.nextProbeAt ?? 0, nextDueAt);
+      if (due > deadline) return pending;
+      this.options.onWait?.(Math.max(0, due - now), pending);
       await this.sleep(Math.max(50, due - now + 1));
     }
+  }
+
+  /** A selection's progress is one store query; named keys are looked up one by one (a few files' worth). */
+  private async progressOf(
+    journals: readonly string[] | JournalSelection,
+  ): Promise<Pick<SelectionProgress, "pending" | "nextDueAt">> {
+    if (!Array.isArray(journals)) return this.store.progress(journals as JournalSelection);
+    let pending = 0;
+    let nextDueAt: number | null = null;
+    for (const key of journals as readonly string[]) {
+      const journal = await this.store.get(key);
+      if (journal === undefined || isSettled(journal.state, journal.post)) continue;
+      pending++;
+      nextDueAt = Math.min(
+        nextDueAt ?? Number.POSITIVE_INFINITY,
+        Math.max(journal.availableAt, journal.leaseUntil ?? 0),
+      );
+    }
+    return { pending, nextDueAt };
   }
 
   /**

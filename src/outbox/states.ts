@@ -21,6 +21,14 @@ export function isDelivered(state: JournalState, post: boolean): boolean {
   return state === "posted" || (state === "lines_created" && !post);
 }
 
+/**
+ * Settled: nothing more happens to it without a person — delivered, dead (until redriven) or
+ * cancelled. A `post` run waits until each of its journals is.
+ */
+export function isSettled(state: JournalState, post: boolean): boolean {
+  return isDelivered(state, post) || state === "dead" || state === "cancelled";
+}
+
 /** States a worker may claim (when due and not leased). */
 export const CLAIMABLE: readonly JournalState[] = [
   "ready",

@@ -5,13 +5,16 @@
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { isBridgeError } from "../core/errors/bridge-error.js";
+import { ApiStore } from "../server/api-store.js";
 import { openStore } from "./open.js";
+import type { SqlOutboxStore } from "./sql.js";
 import { inBackground } from "./sqlite.js";
 import type { OutboxStore } from "./store.js";
 
+/** A call to the outbox, to the API's records (`api:<method>`), or the main thread's "shutdown". */
 interface Call {
   readonly id: number;
-  readonly method: Exclude<keyof OutboxStore, "close"> | "shutdown";
+  readonly method: Exclude<keyof OutboxStore, "close"> | "shutdown" | `api:${string}`;
   readonly args: unknown[];
 }
 
@@ -19,8 +22,14 @@ const port = parentPort;
 if (port === null) throw new Error("store-thread.ts runs as a worker thread");
 
 let store: OutboxStore;
+/**
+ * The API's keys, audit log and idempotency records, in the same database on this thread's
+ * connection: on the main thread their fsync'd writes stopped the API for their duration.
+ */
+let api: ApiStore;
 try {
   store = await openStore((workerData as { location: string }).location);
+  api = new ApiStore((store as SqlOutboxStore).database);
   port.postMessage({ id: 0, ok: true, value: null });
 } catch (error) {
   port.postMessage({ id: 0, ok: false, error: describe(error) });
@@ -45,10 +54,15 @@ function serve(endpoint: Pick<MessagePort, "on" | "postMessage">, lane: "foregro
       return;
     }
     // "shutdown" closes the store (the main thread's close); another thread's line closes its own port.
-    const method = (call.method === "shutdown" ? store.close : store[call.method]) as (
-      ...args: unknown[]
-    ) => Promise<unknown>;
-    const run = () => method.apply(store, call.args);
+    const [owner, name] = call.method.startsWith("api:")
+      ? [api, call.method.slice(4) as keyof ApiStore]
+      : [store, call.method === "shutdown" ? "close" : (call.method as keyof OutboxStore)];
+    const method = (owner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name];
+    if (typeof method !== "function") {
+      endpoint.postMessage({ id: call.id, ok: false, error: { message: `no store method ${call.method}` } });
+      return;
+    }
+    const run = () => method.apply(owner, call.args);
     (lane === "background" ? inBackground(run) : run()).then(
       (value) => endpoint.postMessage({ id: call.id, ok: true, value }),
       (error: unknown) => endpoint.postMessage({ id: call.id, ok: false, error: describe(error) }),

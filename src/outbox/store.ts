@@ -114,6 +114,25 @@ export interface JournalSelection {
   readonly updatedSince?: number;
   /** Last changed before this time (ms since the epoch). */
   readonly updatedBefore?: number;
+  /** Named by this run (a `post` run's id, given to `enqueueAll`): stored then or already stored. */
+  readonly run?: string;
+}
+
+/** How to store: `run` names every journal of the call, created or duplicate, for `progress`. */
+export interface EnqueueOptions {
+  readonly run?: string;
+}
+
+/** How far the journals of a selection have come, in one query (how `post` knows it is settled). */
+export interface SelectionProgress {
+  /** Journals by state. */
+  readonly byState: Readonly<Record<string, number>>;
+  /** Lines created (when posting was not asked for) or posted. */
+  readonly delivered: number;
+  /** Neither delivered nor final (dead, cancelled): still to be worked on. */
+  readonly pending: number;
+  /** When the earliest pending journal may be claimed (its retry time, or another lease's end); null with none pending. */
+  readonly nextDueAt: number | null;
 }
 
 export interface ListFilter extends JournalSelection {
@@ -126,13 +145,17 @@ export interface OutboxStore {
   /** Applies pending migrations and checks the engine's durability settings. */
   init(): Promise<void>;
   /** Stores the journal; the same key with the same content is a no-op; other content throws OUTBOX_CONFLICT. */
-  enqueue(journal: NewJournal, now: number): Promise<EnqueueResult>;
+  enqueue(journal: NewJournal, now: number, options?: EnqueueOptions): Promise<EnqueueResult>;
   /**
    * Stores all of `journals` in one transaction, or none: when any conflicts (its key is stored, or
    * comes earlier in the list, with other content) nothing is stored and the OUTBOX_CONFLICT names
-   * every conflicting key. The API's submissions use it; files of any size go through `enqueue`.
+   * every conflicting key. The API's submissions use it, and `post` for each chunk of a file.
    */
-  enqueueAll(journals: readonly NewJournal[], now: number): Promise<EnqueueResult[]>;
+  enqueueAll(
+    journals: readonly NewJournal[],
+    now: number,
+    options?: EnqueueOptions,
+  ): Promise<EnqueueResult[]>;
   /** Leases up to `limit` due journals to `worker` and returns them with their new attempt number. */
   claim(worker: string, limit: number, leaseMs: number, now: number): Promise<StoredJournal[]>;
   /** Records progress; false when the worker no longer holds the journal (fenced out). */
@@ -175,6 +198,10 @@ export interface OutboxStore {
   pauses(): Promise<StoredPause[]>;
   /** How many journals the selection holds (shown before a bulk redrive). */
   count(selection: JournalSelection): Promise<number>;
+  /** How far the selection's journals have come: counts by state and the next due time, in one query. */
+  progress(selection: JournalSelection): Promise<SelectionProgress>;
+  /** Forgets which journals a run named (the journals stay), and runs left older than a week by runs that died. */
+  forgetRun(run: string, now: number): Promise<void>;
   /**
    * Named dead journals back to ready; or every journal of a selection (state dead by default):
    * dead ones back to ready, ones waiting to retry or in doubt due now. Audited in the trail; returns

@@ -9,6 +9,7 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { startModuleThread } from "../common/threads.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { ErrorCode } from "../core/errors/codes.js";
+import type { ApiStore } from "../server/api-store.js";
 import type { OutboxStore } from "./store.js";
 
 interface Reply {
@@ -36,6 +37,11 @@ export interface ThreadedStore extends OutboxStore {
    * ahead of it.
    */
   share(): MessagePort;
+  /**
+   * The API's keys, audit log and idempotency records, kept by the store thread in the same
+   * database: each method one foreground call, so the API never waits on the disk.
+   */
+  api(): ApiStore;
 }
 
 interface Endpoint {
@@ -122,6 +128,13 @@ export async function openThreadedStore(location: string): Promise<ThreadedStore
       await line.call("shutdown", []);
       await worker.terminate();
     },
+    api: () =>
+      new Proxy({} as ApiStore, {
+        get: (_, name) =>
+          name === "then" || typeof name === "symbol"
+            ? undefined
+            : (...args: unknown[]) => line.call(`api:${name}`, args),
+      }),
     share: () => {
       const channel = new MessageChannel();
       worker.postMessage({ connect: channel.port2 }, [channel.port2]);

@@ -400,6 +400,51 @@ for (const engine of ENGINES) {
       assert.deepEqual(await store.countByState([]), {}, "no companies, no journals");
     });
 
+    it("names a run's journals, created or already stored, and tells its progress in one query", async () => {
+      await store.enqueue(journal("earlier", { post: false }), T0);
+      await store.enqueueAll([journal("r1"), journal("r2"), journal("earlier", { post: false })], T0, {
+        run: "run-1",
+      });
+      await store.enqueue(journal("r3"), T0, { run: "run-1" });
+      await store.enqueueAll([journal("other")], T0, { run: "run-2" });
+      const claimed = await store.claim("w", 5, LEASE, T0);
+      const settle = (key: string, changes: Parameters<OutboxStore["settle"]>[3]) => {
+        const claim = claimed.find((each) => each.key === key);
+        return store.settle(key, claim?.attempt ?? 0, "w", changes, {}, T0 + 10);
+      };
+      await settle("r1", { state: "posted", postedAt: T0 });
+      await settle("earlier", { state: "lines_created", linesConfirmedAt: T0 });
+      await settle("r2", { state: "retry_wait", availableAt: T0 + 5_000 });
+      const progress = await store.progress({ run: "run-1" });
+      assert.deepEqual(progress.byState, { posted: 1, lines_created: 1, retry_wait: 1, ready: 1 });
+      assert.equal(progress.delivered, 2, "posted, and lines created for a journal not to be posted");
+      assert.equal(progress.pending, 2);
+      // r3 is leased (until T0 + LEASE), r2 waits until T0 + 5 s: the earlier one.
+      assert.equal(progress.nextDueAt, T0 + 5_000);
+      assert.deepEqual(
+        (await store.list({ run: "run-1", limit: 10 })).map((each) => each.key),
+        ["earlier", "r1", "r2", "r3"],
+      );
+      assert.equal(await store.count({ run: "run-2" }), 1);
+      await store.forgetRun("run-1", T0);
+      assert.equal((await store.progress({ run: "run-1" })).pending, 0);
+      assert.equal((await store.progress({ run: "run-1" })).nextDueAt, null);
+      assert.equal(await store.count({ run: "run-2" }), 1, "another run's names stay");
+      assert.equal((await store.get("r1"))?.state, "posted", "the journals stay");
+      // A run that died is forgotten a week on by the next run that ends.
+      await store.forgetRun("run-3", T0 + 8 * 24 * 3_600_000);
+      assert.equal(await store.count({ run: "run-2" }), 0);
+    });
+
+    it("does not name the journals of a chunk refused for a conflict", async () => {
+      await store.enqueue(journal("c1"), T0);
+      await assert.rejects(
+        store.enqueueAll([journal("c0"), journal("c1", { contentHash: "other" })], T0, { run: "run-c" }),
+        /OUTBOX_CONFLICT|conflict/,
+      );
+      assert.equal(await store.count({ run: "run-c" }), 0);
+    });
+
     it("applies migrations once, however often init runs", async () => {
       await store.enqueue(journal("k1"), T0);
       const other = await test.reopen();

@@ -9,8 +9,8 @@ import type { EngineEvent } from "../../delivery/engine.js";
 import { startThreadedEngine } from "../../delivery/threaded-engine.js";
 import { runDoctor } from "../../doctor/doctor.js";
 import type { RunningEmulator } from "../../emulator/index.js";
-import { openDatabase } from "../../outbox/open.js";
 import { SqlOutboxStore } from "../../outbox/sql.js";
+import type { ThreadedStore } from "../../outbox/threaded.js";
 import type { Inbox } from "../../pickup/inbox.js";
 import { runPickup } from "../../pickup/loop.js";
 import { openInbox } from "../../pickup/open.js";
@@ -54,12 +54,11 @@ export async function runServe(
   const port = wholeNumber("--port", flags.port, 65535) ?? 8080;
   const runtime = await openRuntime(io, { threadedStore: true });
   // Keys, idempotency and audit: in the outbox's database, through its connection (PostgreSQL's pool),
-  // or on a connection of their own when the SQLite outbox lives on its own thread.
-  const shared = runtime.store instanceof SqlOutboxStore ? runtime.store.database : undefined;
-  // The store thread scanned the file for damage as it opened it: once is enough.
-  const apiDatabase = shared ?? openDatabase(runtime.config.store, { scan: false });
-  const ownDatabase = shared === undefined;
-  const apiStore = new ApiStore(apiDatabase);
+  // or — the SQLite outbox on its own thread — kept by that thread, off the API's thread.
+  const apiStore =
+    runtime.store instanceof SqlOutboxStore
+      ? new ApiStore(runtime.store.database)
+      : (runtime.store as ThreadedStore).api();
   const { config } = runtime;
   const entra =
     config.apiAudiences === undefined
@@ -71,7 +70,6 @@ export async function runServe(
           ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
         };
   if (entra !== undefined && !/^[0-9a-f-]{36}$/i.test(entra.tenantId)) {
-    if (ownDatabase) await apiDatabase.close();
     await runtime.close();
     throw new BridgeError(
       "CONFIG_INVALID",
@@ -236,7 +234,6 @@ export async function runServe(
     await app.close();
     await engine?.stop();
     await webhooks?.close();
-    if (ownDatabase) await apiDatabase.close();
     await runtime.close();
   }
   return EXIT.ok;

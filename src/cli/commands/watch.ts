@@ -69,13 +69,12 @@ export async function runWatch(
       const reports = await takeWaiting(inbox, options);
       for (const report of reports) print(report);
       const keys = reports.flatMap((report) => [...report.created, ...report.alreadyStored]);
-      const unsettled =
-        keys.length === 0 ? [] : await engine.runUntilSettled(keys, runtime.config.postWaitMs);
+      const unsettled = keys.length === 0 ? 0 : await engine.runUntilSettled(keys, runtime.config.postWaitMs);
       const failed = reports.filter((report) => report.status === "failed").length;
       io.stdout.write(
-        `${reports.length} file(s): ${reports.length - failed} stored, ${failed} failed; ${keys.length - unsettled.length} of ${keys.length} journal(s) settled\n`,
+        `${reports.length} file(s): ${reports.length - failed} stored, ${failed} failed; ${keys.length - unsettled} of ${keys.length} journal(s) settled\n`,
       );
-      return failed === 0 && unsettled.length === 0 ? EXIT.ok : EXIT.failed;
+      return failed === 0 && unsettled === 0 ? EXIT.ok : EXIT.failed;
     }
     io.stdout.write(
       `${style.bold("ledger-bridge watch")} takes files from ${inbox.description} (inbound/) every ${seconds} s (processed/, error/ beside it). Stop it with Ctrl+C.\n`,
