@@ -47,9 +47,8 @@ try {
     store,
     client,
     target,
-    rounds: 12,
+    concurrency: 8,
     batchSize: 250,
-    maxBatchOperations: 1000,
     leaseMs: 300_000,
   }).runUntilIdle();
   console.log(

@@ -44,7 +44,7 @@ export interface BridgeConfig {
   readonly workerStallMs: number;
   /** How long `post` waits for journals that are due later before it reports them pending. */
   readonly postWaitMs: number;
-  /** Journals a delivery round claims at once (250: a lines $batch near 1,000 operations). */
+  /** Journals the delivery worker claims at once (the dispatcher fills requests from several claims). */
   readonly batchSize: number;
   /** Entra ID tokens accepted by `serve` besides API keys: the audiences of ledger-bridge's own app registration. */
   readonly apiAudiences?: readonly string[];

@@ -19,11 +19,9 @@ export function configuredEngine(
     target: createTarget(config.target),
     postingPath: config.postingPath,
     leaseMs: config.leaseMs,
-    // Measured with bench:deliver: more rounds than connections keep every connection busy while a
-    // round records its results; 250 journals a round keep a lines $batch near 1,000 operations.
-    rounds: Math.ceil(config.concurrency * 1.5),
+    // The dispatcher's senders: one per connection of the client.
+    concurrency: config.concurrency,
     batchSize: config.batchSize,
-    maxBatchOperations: 1000,
     logger: logger.child({ component: "delivery" }),
     ...extra,
     onPause: (change) => {

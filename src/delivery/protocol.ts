@@ -34,6 +34,9 @@ export interface ProtocolOptions {
   readonly failpoint?: (name: Failpoint, key: string) => void | Promise<void>;
 }
 
+/** The writes of a delivery, in order: the journal opened, completed, posted. */
+export type Step = "open" | "complete" | "post";
+
 export class DeliveryProtocol {
   private readonly entities: Entities;
 
@@ -45,20 +48,41 @@ export class DeliveryProtocol {
     return this.options.settlements;
   }
 
-  /** Takes each journal of the round as far as it goes. */
-  async run(work: readonly Work[]): Promise<void> {
+  /**
+   * Before any write: each journal that may follow a crash is reconciled (what exists in F&O is
+   * adopted), and one whose lines turn out to be there when posting was not asked for is recorded
+   * delivered. The dispatcher then takes each journal not done through `next`'s steps.
+   */
+  async prepare(work: readonly Work[]): Promise<void> {
     for (const item of work) {
       if (needsReconciliation(item)) await this.guard([item], () => this.reconcile(item));
     }
-    const open = (each: Work) => !each.done;
-    await this.open(work.filter((item) => open(item) && item.batchNumber === null));
-    await this.complete(work.filter((item) => open(item) && item.batchNumber !== null && !item.linesDone));
-    await this.post(work.filter((item) => open(item) && item.linesDone && item.claim.post));
     await this.settle.many(
       work
-        .filter((item) => open(item) && item.linesDone && !item.claim.post)
+        .filter((item) => !item.done && item.linesDone && !item.claim.post)
         .map((item) => ({ item, changes: { state: "lines_created" as const }, detail: {} })),
     );
+  }
+
+  /** The step a journal needs next, or undefined when this attempt is over for it. */
+  next(item: Work): Step | undefined {
+    if (item.done) return undefined;
+    if (item.batchNumber === null) return "open";
+    if (!item.linesDone) return "complete";
+    return item.claim.post ? "post" : undefined;
+  }
+
+  /** What a step for the journal costs in operations (how the dispatcher sizes a request). */
+  operations(item: Work, step: Step): number {
+    if (step === "complete") return item.compiled.rest(item.batchNumber as string).length;
+    return 1;
+  }
+
+  /** One step for a group: one F&O request ($batch, or a posting per journal), then its record. */
+  async step(step: Step, group: readonly Work[]): Promise<void> {
+    if (step === "open") await this.open(group);
+    else if (step === "complete") await this.complete(group);
+    else await this.post(group);
   }
 
   /** A write for a group of journals may leave only while every one of their leases runs. */

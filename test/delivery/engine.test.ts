@@ -157,7 +157,7 @@ for (const engine of ENGINES) {
       // POSTs in order: the headers' $batch, the lines' $batch, then one posting call per journal;
       // the third — the first posting — is carried out and its answer lost.
       await emulator.admin.addFault({ kind: "drop-after-commit", method: "POST", everyNth: 3, remaining: 1 });
-      await engineFor({ rounds: 1 }).runUntilIdle();
+      await engineFor({ concurrency: 1 }).runUntilIdle();
       for (const key of ["lost-post-0", "lost-post-1"])
         assert.equal((await store.get(key))?.state, "posted", key);
       assert.equal((await emulator.admin.ledger()).length, 4, "each journal posted once");

@@ -53,7 +53,7 @@ describe("the worker loop never dies silently", () => {
         store: flaky,
         client,
         target: createTarget({ kind: "ledger-journal" }),
-        rounds: 1,
+        concurrency: 1,
         logger,
         sleep: async (ms) => {
           waits.push(ms);
