@@ -1,16 +1,7 @@
-import { mkdtempSync } from "node:fs";
-import { request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import type { Journal } from "../src/core/journal.js";
-import { createTarget, REPORT_FLAT_ENTITY, type TargetSettings } from "../src/d365/targets/index.js";
-import { DeliveryEngine } from "../src/delivery/engine.js";
-import { ChunkWriter } from "../src/delivery/enqueue.js";
-import type { EmulatorAdmin } from "../src/emulator/admin/client.js";
-import { readJournalText } from "../src/ingest/source.js";
-import { openThreadedStore } from "../src/outbox/threaded.js";
-import { clientFor, type EmulatorInfo, startEmulatorProcess } from "./emulator-process.js";
+import { REPORT_FLAT_ENTITY, type TargetSettings } from "../src/d365/targets/index.js";
+import { counts, deliverWithBridge, generate, naive } from "./clients.js";
+import { startEmulatorProcess } from "./emulator-process.js";
 
 const arg = (name: string, fallback: number) => {
   const index = process.argv.indexOf(name);
@@ -34,140 +25,6 @@ const TARGETS: Record<string, { scenario: string; settings: TargetSettings }> = 
 const chosen = TARGETS[TARGET ?? ""];
 if (chosen === undefined) throw new Error(`--target must be one of ${Object.keys(TARGETS).join(", ")}`);
 
-async function generate(count: number, prefix: string): Promise<Journal[]> {
-  const rows = [
-    "JournalKey,dataAreaId,JournalName,Voucher,TransDate,AccountDisplayValue,DebitAmount,CreditAmount,CurrencyCode,Text",
-  ];
-  for (let i = 0; i < count; i++) {
-    const a = `${100 + (i % 900)}.${String(i % 100).padStart(2, "0")}`;
-    const b = `${10 + (i % 90)}.25`;
-    rows.push(
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601100,${a},,USD,salary`,
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,601200,${b},,USD,tax`,
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,200510,,${b},USD,withheld`,
-      `${prefix}-${i},usmf,GenJrn,V1,2026-11-30,110110,,${a},USD,net`,
-    );
-  }
-  const journals: Journal[] = [];
-  for await (const event of readJournalText("bench.csv", `${rows.join("\n")}\n`))
-    if (event.kind === "journal" && event.read.journal) journals.push(event.read.journal);
-  if (journals.length !== count) throw new Error(`generated ${journals.length} valid journals of ${count}`);
-  return journals;
-}
-
-async function counts(admin: EmulatorAdmin, since: number) {
-  const log = await admin.requests(since);
-  return {
-    fno: log.filter((entry) => entry.kind === "fno").length,
-    throttled: log.filter((entry) => entry.status === 429).length,
-    tokens: log.filter((entry) => entry.kind === "entra" && entry.path.includes("/token")).length,
-    operations: log
-      .filter((entry) => entry.kind === "fno")
-      .reduce((sum, entry) => sum + (entry.operations ?? 1), 0),
-    /** Time F&O spent serving requests (ms), summed: the slots' busy time. */
-    busyMs: log
-      .filter((entry) => entry.kind === "fno")
-      .reduce((sum, entry) => sum + (entry.durationMs ?? 0), 0),
-    last: log.at(-1)?.seq ?? since,
-  };
-}
-
-function rawRequest(
-  method: string,
-  url: string,
-  ca: string,
-  headers: Record<string, string>,
-  body?: string,
-): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        ca,
-        headers: {
-          ...headers,
-          ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }),
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk) => (text += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** The original report's way: a token per request, a CSRF fetch per write, a POST per line, one at a time. */
-async function naive(info: EmulatorInfo, ca: string, journals: Journal[]): Promise<void> {
-  const token = async () => {
-    const form = new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: info.clientId,
-      client_secret: info.clientSecret,
-      scope: `${info.d365Url}/.default`,
-    });
-    const answer = await rawRequest(
-      "POST",
-      `${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`,
-      ca,
-      { "content-type": "application/x-www-form-urlencoded" },
-      form.toString(),
-    );
-    return JSON.parse(answer.body).access_token as string;
-  };
-  const write = async (path: string, body: Record<string, unknown>) => {
-    for (;;) {
-      const bearer = await token();
-      const fetched = await rawRequest("GET", `${info.d365Url}/data/`, ca, {
-        authorization: `Bearer ${bearer}`,
-        "x-csrf-token": "Fetch",
-      });
-      if (fetched.status === 429) continue;
-      // The fetched write token goes back with the gateway's session cookie (ignored by plain F&O).
-      const csrf = fetched.headers["x-csrf-token"];
-      const cookie = fetched.headers["set-cookie"];
-      const answer = await rawRequest(
-        "POST",
-        `${info.d365Url}${path}`,
-        ca,
-        {
-          authorization: `Bearer ${bearer}`,
-          "content-type": "application/json",
-          ...(typeof csrf === "string" ? { "x-csrf-token": csrf } : {}),
-          ...(Array.isArray(cookie) ? { cookie: String(cookie[0]).split(";")[0] as string } : {}),
-        },
-        JSON.stringify(body),
-      );
-      if (answer.status === 429) continue;
-      if (answer.status >= 300) throw new Error(`naive write failed: ${answer.status} ${answer.body}`);
-      return JSON.parse(answer.body);
-    }
-  };
-  for (const journal of journals) {
-    const header = await write("/data/LedgerJournalHeaders", {
-      JournalName: journal.journalName,
-      Description: journal.key,
-    });
-    for (const line of journal.lines) {
-      await write("/data/LedgerJournalLines", {
-        JournalBatchNumber: header.JournalBatchNumber,
-        Voucher: line.voucher,
-        TransDate: `${line.transDate}T00:00:00Z`,
-        AccountDisplayValue: line.account,
-        // The report's client sends amounts as JSON numbers; the emulator reads them exactly either way.
-        ...(line.debit
-          ? { DebitAmount: Number(line.debit.toFixed()) }
-          : { CreditAmount: Number(line.credit?.toFixed()) }),
-        CurrencyCode: line.currency,
-      });
-    }
-  }
-}
-
 const emulator = await startEmulatorProcess({
   latency: LATENCY,
   maxConcurrentRequests: IN_FLIGHT,
@@ -176,32 +33,12 @@ const emulator = await startEmulatorProcess({
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 try {
   const journals = await generate(JOURNALS, "bench");
-  // The store as post and serve open it: SQLite on its own thread, so commits never stop the senders.
-  const store = await openThreadedStore(join(mkdtempSync(join(tmpdir(), "lb-bench-")), "outbox.db"));
-  const enqueueStarted = performance.now();
-  const writer = new ChunkWriter(store, { source: "bench", post: false });
-  for (const journal of journals) await writer.add(journal);
-  await writer.flush();
-  const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
-
-  const before = await counts(emulator.admin, 0);
-  const client = clientFor(emulator, IN_FLIGHT);
-  const engine = new DeliveryEngine({
-    store,
-    client,
-    target: createTarget(chosen.settings),
-    concurrency: IN_FLIGHT,
-    batchSize: BATCH,
-    maxBatchOperations: BATCH_OPERATIONS,
-    leaseMs: 300_000,
-  });
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await engine.runUntilIdle();
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const bridge = await counts(emulator.admin, before.last);
+  const { seconds, cpuSeconds, enqueueSeconds, delivered, bridge, before } = await deliverWithBridge(
+    emulator,
+    journals,
+    chosen.settings,
+    { inFlight: IN_FLIGHT, batch: BATCH, batchOperations: BATCH_OPERATIONS },
+  );
   if (process.argv.includes("--timeline")) {
     const log = (await emulator.admin.requests(before.last)).filter((entry) => entry.kind === "fno");
     const zero = Date.parse(log[0]?.time ?? "");
@@ -210,14 +47,11 @@ try {
         `  +${Date.parse(entry.time) - zero} ms  ${entry.durationMs} ms  ${entry.operations ?? 1} ops  ${entry.path.slice(0, 40)}`,
       );
   }
-  const delivered = (await store.countByState()).lines_created ?? 0;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  client.close();
-  await store.close();
 
   const naiveJournals = await generate(NAIVE, "naive");
   const naiveStarted = performance.now();
-  await naive(emulator.info, emulator.ca, naiveJournals);
+  await naive(emulator.info, emulator.ca, naiveJournals, chosen.settings.kind);
   const naiveSeconds = (performance.now() - naiveStarted) / 1000;
   const naiveCounts = await counts(emulator.admin, bridge.last);
 

@@ -40,6 +40,11 @@ export interface DispatcherOptions {
   readonly maxClaims?: number;
   /** Journals held at most (pooled and in flight): claims wait below it. Default 8 × 500. */
   readonly maxHeld?: number;
+  /**
+   * Gives back journals pooled but not yet sent when the dispatch is stopped (their leases end now,
+   * not when they expire): a stop finishes the requests in flight, not everything claimed ahead.
+   */
+  readonly giveBack?: (items: readonly Work[]) => Promise<void>;
 }
 
 /**
@@ -75,10 +80,17 @@ export class Dispatcher {
   /** A claim delivered alone is still going. */
   private alone = false;
   private failure: { error: unknown } | undefined;
+  private stopping = false;
   private wake: (() => void) | undefined;
   private delivered = 0;
 
   constructor(private readonly options: DispatcherOptions) {}
+
+  /** Stops: no more claims or requests; the requests in flight finish, what is pooled is given back. */
+  stop(): void {
+    this.stopping = true;
+    this.signal();
+  }
 
   /** Delivers until nothing is due, nothing is pooled and nothing is in flight; returns journals claimed. */
   async run(): Promise<number> {
@@ -86,6 +98,14 @@ export class Dispatcher {
     await Promise.all(Array.from({ length: this.options.concurrency }, () => this.sender()));
     // The feeder may still be finishing a claim that found nothing.
     while (this.feeding) await this.changed();
+    if (this.stopping && this.failure === undefined) {
+      const left = ORDER.flatMap((step) => this.pools[step].splice(0).map((pooled) => pooled.item));
+      try {
+        if (left.length > 0) await this.options.giveBack?.(left);
+      } finally {
+        for (const item of left) this.through(item);
+      }
+    }
     if (this.failure !== undefined) {
       // What a failure left pooled is through for this attempt: its leases are released (the store
       // keeps them until they expire, and the next claim reconciles).
@@ -97,7 +117,7 @@ export class Dispatcher {
 
   private async sender(): Promise<void> {
     for (;;) {
-      const next = this.failure === undefined ? this.take() : undefined;
+      const next = this.failure === undefined && !this.stopping ? this.take() : undefined;
       if (next !== undefined) {
         this.busy++;
         const coming =
@@ -125,7 +145,7 @@ export class Dispatcher {
   /** Over: nothing pooled or in flight, and no claim coming (none due, or a failure). */
   private over(): boolean {
     const pooled = ORDER.some((step) => this.pools[step].length > 0);
-    if (this.failure !== undefined) return this.busy === 0 && !this.feeding;
+    if (this.failure !== undefined || this.stopping) return this.busy === 0 && !this.feeding;
     return !pooled && this.busy === 0 && !this.feeding && this.exhausted;
   }
 
@@ -219,7 +239,15 @@ export class Dispatcher {
    * fewer journals than `maxHeld` are held.
    */
   private feed(): void {
-    if (this.feeding || this.exhausted || this.dry || this.alone || this.failure !== undefined) return;
+    if (
+      this.feeding ||
+      this.exhausted ||
+      this.dry ||
+      this.alone ||
+      this.stopping ||
+      this.failure !== undefined
+    )
+      return;
     const { concurrency, maxOperations, maxClaims } = this.options;
     // Two requests' worth per sender ahead: a claim takes a while (store, compile, reconcile).
     if (this.pooledOperations() >= 2 * concurrency * maxOperations) return;

@@ -170,11 +170,18 @@ export class DeliveryEngine {
     });
   }
 
-  /** Stops claiming; rounds in progress finish their journals. */
+  /**
+   * Stops claiming; the requests in flight finish and are recorded, and the journals claimed ahead
+   * but not yet sent are given back (their leases end now).
+   */
   stop(): void {
     this.stopping = true;
     this.stopped.abort();
+    for (const dispatcher of this.dispatching) dispatcher.stop();
   }
+
+  /** The dispatches running now (runUntilIdle, round), for stop(). */
+  private readonly dispatching = new Set<Dispatcher>();
 
   /**
    * Checks the target against the environment once, before the first claim: a target through which
@@ -197,7 +204,16 @@ export class DeliveryEngine {
    */
   async runUntilIdle(): Promise<number> {
     if (this.stopping) return 0;
-    return this.dispatcher(() => this.claimNext()).run();
+    return this.dispatch(this.dispatcher(() => this.claimNext()));
+  }
+
+  private async dispatch(dispatcher: Dispatcher): Promise<number> {
+    this.dispatching.add(dispatcher);
+    try {
+      return await dispatcher.run();
+    } finally {
+      this.dispatching.delete(dispatcher);
+    }
   }
 
   /** A dispatcher over this engine's protocol, claiming with `claim`. */
@@ -210,6 +226,19 @@ export class DeliveryEngine {
       // Enough for every sender's next request twice over, and no more in memory.
       maxHeld: Math.max(this.batchSize * 2, this.concurrency * this.batchSize * 2),
       ...(maxClaims === undefined ? {} : { maxClaims }),
+      // In one call per chunk (settleMany), the state unchanged: the trail says why the lease ended.
+      giveBack: async (items) => {
+        await this.store.settleMany(
+          this.workerId,
+          items.map((item) => ({
+            key: item.key,
+            attempt: item.attempt,
+            changes: { state: item.state },
+            detail: { givenBack: "the worker stopped before sending it" },
+          })),
+          this.clock.now(),
+        );
+      },
     });
   }
 
@@ -369,7 +398,7 @@ export class DeliveryEngine {
 
   /** Claims one batch of due journals (`limit`, default the batch size) and takes each as far as it goes. */
   async round(limit = this.batchSize): Promise<number> {
-    return this.dispatcher(() => this.claimSet(limit), 1).run();
+    return this.dispatch(this.dispatcher(() => this.claimSet(limit), 1));
   }
 
   /** Claims up to `limit` due journals, compiles them, keeps their leases and reconciles where needed. */

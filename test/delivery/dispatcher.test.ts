@@ -146,4 +146,30 @@ describe("the dispatcher", () => {
     assert.equal(await dispatcher.run(), 10);
     assert.ok(round >= 4, `claimed ${round} times`);
   });
+
+  it("stops: the requests in flight finish, no more are sent, and what is pooled is given back", async () => {
+    const { protocol, sent } = countingProtocol();
+    const source = claims(1000, 100);
+    const givenBack: string[] = [];
+    const dispatcher = new Dispatcher({
+      protocol,
+      concurrency: 2,
+      maxOperations: 40,
+      claim: source.claim,
+      giveBack: async (items) => {
+        givenBack.push(...items.map((item) => item.key));
+      },
+    });
+    const running = dispatcher.run();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    dispatcher.stop();
+    const claimed = await running;
+    const sentAtStop = sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(sent.length, sentAtStop, "nothing is sent after the stop");
+    assert.ok(givenBack.length > 0, "journals claimed ahead were given back");
+    const opened = sent.filter((each) => each.step === "open").reduce((sum, each) => sum + each.journals, 0);
+    assert.ok(opened + givenBack.length >= 1, String(claimed));
+    assert.equal(source.finished.length, claimed / 100, "every claim's leases released");
+  });
 });
