@@ -340,6 +340,43 @@ for (const engine of ENGINES) {
       assert.deepEqual((await inFno()).get("stalled-0"), { headers: 1, lines: 2, posted: true });
     });
 
+    it("a stop finishes the request in flight and gives back the journals claimed ahead, for another worker at once", async () => {
+      await enqueueJournals(store, await generated(30, "stop"), { source: "gen", post: false });
+      await emulator.admin.configure({ latency: { perRequestMs: 300, perOperationMs: 0 } });
+      try {
+        // One sender, claims of 10 made ahead: while the first headers are in flight, 20 more wait.
+        const first = engineFor({ workerId: "first", concurrency: 1, batchSize: 10, maxBatchOperations: 40 });
+        const before = (await emulator.admin.requests()).at(-1)?.seq ?? 0;
+        const running = first.runUntilIdle();
+        for (;;) {
+          const arrived = await emulator.admin.requests(before);
+          if (arrived.some((request) => request.method === "POST" && request.path.includes("$batch"))) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        first.stop();
+        await running;
+        const journals = await store.list({ limit: 100 });
+        const givenBack = journals.filter(
+          (journal) => journal.leaseOwner === null && journal.state === "ready",
+        );
+        assert.ok(givenBack.length >= 10, `journals given back: ${givenBack.length}`);
+        const trail = await store.events(givenBack[0]?.key ?? "");
+        assert.ok(trail.some((event) => String(event.detail.givenBack ?? "").includes("stopped")));
+        assert.ok(
+          journals.every((journal) => journal.leaseOwner === null),
+          "no lease left behind",
+        );
+        await emulator.admin.configure({ latency: { perRequestMs: 0, perOperationMs: 0 } });
+        // Another worker takes them at once (no lease to wait for) and delivers each once.
+        await engineFor({ workerId: "second" }).runUntilIdle();
+        const fno = await inFno();
+        assert.equal([...fno.keys()].filter((key) => key.startsWith("stop-")).length, 30);
+        assert.ok([...fno.values()].every((entry) => entry.headers === 1 && entry.lines === 2));
+      } finally {
+        await emulator.admin.configure({ latency: { perRequestMs: 0, perOperationMs: 0 } });
+      }
+    });
+
     it("keeps a journal whose write is in flight when the lease runs out from every other worker", async () => {
       await enqueueJournals(store, await generated(1, "inflight"), { source: "gen", post: true });
       // The emulator holds each request before carrying it out: the header is in flight for a while.
