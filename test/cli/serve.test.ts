@@ -20,6 +20,30 @@ function captureIo(env: Record<string, string>): CliIo & { out: () => string; er
 }
 
 describe("ledger-bridge serve and keys", () => {
+  it("listens on PORT and HOST from the environment when no flag names them; a bad PORT is a usage error naming it", async () => {
+    const home = mkdtempSync(join(tmpdir(), "lb-serve-env-"));
+    const bad = await cli(["serve"], { env: { LEDGER_BRIDGE_HOME: home, PORT: "80a" } });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /PORT must be a whole number from 0 to 65535/);
+    const io = captureIo({ LEDGER_BRIDGE_HOME: home, PORT: "0", HOST: "127.0.0.2" });
+    let stop: (value: unknown) => void = () => {};
+    const stopped = new Promise((resolve) => {
+      stop = resolve;
+    });
+    let serving: Serving | undefined;
+    const finished = new Promise<number>((resolveFinished) => {
+      void runServe({ worker: false }, io, stopped, (value) => {
+        serving = value;
+      }).then(resolveFinished);
+    });
+    for (let wait = 0; serving === undefined && wait < 200; wait++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.match(String(serving?.url), /^http:\/\/127\.0\.0\.2:\d+$/, io.err());
+    assert.equal((await fetch(`${serving?.url}/healthz`)).status, 200);
+    stop(undefined);
+    assert.equal(await finished, 0);
+  });
+
   it("keys create shows the key once, list never shows secrets, revoke refuses the key from then on", async () => {
     const env = { LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-keys-")) };
     const created = await cli(["keys", "create", "--scope", "submit", "--company", "usmf,usrt", "--json"], {

@@ -51,7 +51,10 @@ export async function runServe(
   stop: Promise<unknown>,
   onListening?: (serving: Serving) => void,
 ): Promise<number> {
-  const port = wholeNumber("--port", flags.port, 65535) ?? 8080;
+  // --port and --host, else PORT and HOST (as container platforms and process managers set them).
+  const port =
+    wholeNumber(flags.port === undefined ? "PORT" : "--port", flags.port ?? io.env.PORT, 65535) ?? 8080;
+  const host = flags.host ?? io.env.HOST ?? "127.0.0.1";
   const runtime = await openRuntime(io, { threadedStore: true });
   // Keys, idempotency and audit: in the outbox's database, through its connection (PostgreSQL's pool),
   // or — the SQLite outbox on its own thread — kept by that thread, off the API's thread.
@@ -201,7 +204,7 @@ export async function runServe(
     );
   }
   try {
-    const address = await app.listen({ port, host: flags.host ?? "127.0.0.1" });
+    const address = await app.listen({ port, host });
     const style = styleFor(io);
     const keys = await apiStore.listKeys();
     io.stdout.write(
@@ -219,9 +222,9 @@ export async function runServe(
           : "  No API key exists yet: create one with `ledger-bridge keys create --scope admin`.\n") +
         "Stop it with Ctrl+C (journals in flight are finished first).\n",
     );
-    if (!/^(127\.|localhost$|::1$)/.test(flags.host ?? "127.0.0.1"))
+    if (!/^(127\.|localhost$|::1$)/.test(host))
       io.stderr.write(
-        `warning: listening on ${flags.host} without TLS: API keys and tokens cross the network in clear text unless a TLS-terminating proxy is in front.\n`,
+        `warning: listening on ${host} without TLS: API keys and tokens cross the network in clear text unless a TLS-terminating proxy is in front.\n`,
       );
     onListening?.({ url: address, app, ...(runtime.emulator ? { emulator: runtime.emulator } : {}) });
     await stop;
@@ -243,8 +246,8 @@ export function registerServe(program: Command, io: CliIo, done: (code: number) 
   program
     .command("serve")
     .description(summaryOf("serve"))
-    .option("--port <n>", "TCP port (0: any free port)", "8080")
-    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "TCP port (0: any free port; default: PORT, else 8080)")
+    .option("--host <address>", "address to listen on (default: HOST, else 127.0.0.1)")
     .option("--no-worker", "API only: another instance sharing the store delivers")
     .option("--no-post", "deliver submitted journals without posting them")
     .option("--watch <dir...>", "also take journal files dropped into DIR/inbound (pickup folders)")
