@@ -39,11 +39,6 @@ export function integerDigits(text: string): number {
   return whole.length - start;
 }
 
-/** Writes an amount with exactly `decimals` places, the form used in files and on the wire. */
-export function formatAmount(amount: Amount, decimals: number): string {
-  return amount.toFixed(decimals);
-}
-
 /** Writes an amount with its currency's minor units (all its digits if it has more). */
 export function formatMoney(amount: Amount, currency: string): string {
   // big.js keeps the digits in `c` and the decimal exponent in `e`.
