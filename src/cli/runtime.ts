@@ -19,6 +19,7 @@ import type { ReadOptions } from "../ingest/source.js";
 import { isPostgresUrl, openStore } from "../outbox/open.js";
 import type { OutboxStore } from "../outbox/store.js";
 import { openThreadedStore } from "../outbox/threaded.js";
+import { startTracing } from "../telemetry/tracing.js";
 import type { CliIo } from "./io.js";
 
 export interface Runtime {
@@ -112,6 +113,9 @@ export async function openRuntime(
     threadedStore?: boolean;
   } = {},
 ): Promise<Runtime> {
+  // Traces of this process's deliveries and requests, when OTEL_* asks for them (a bad setting is
+  // refused before anything starts).
+  const tracing = await startTracing(io.env);
   const { config: effective, configured, emulator } = await resolveEnvironment(io);
   const logger = cliLogger(io);
   let store: OutboxStore;
@@ -123,6 +127,7 @@ export async function openRuntime(
   } catch (error) {
     // A store that cannot be used (damaged, unreachable) must not leave the emulator running.
     await emulator?.close();
+    await tracing?.shutdown();
     throw error;
   }
   const environment = effective.environment as NonNullable<BridgeConfig["environment"]>;
@@ -150,6 +155,7 @@ export async function openRuntime(
       client.close();
       await store.close();
       await emulator?.close();
+      await tracing?.shutdown();
     },
   };
 }

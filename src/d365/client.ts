@@ -13,12 +13,14 @@
  * What each answer means is one table, shared with the $batch parser: ./failure-table.ts.
  */
 import { randomUUID } from "node:crypto";
+import { context, propagation, SpanKind } from "@opentelemetry/api";
 import Big from "big.js";
 import type { Logger } from "pino";
 import type { TokenProvider } from "../auth/token-provider.js";
 import { type PlainJson, parseJson, stringifyJson, toPlain } from "../common/json.js";
 import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
 import type { ErrorCode } from "../core/errors/codes.js";
+import { endWithError, tracer } from "../telemetry/tracing.js";
 import { D365Error, type D365ErrorDetails, InDoubtError, parseInfolog } from "./errors.js";
 import { classifyAnswer, type Decision, isBusinessRuleBody } from "./failure-table.js";
 import { redactUrl } from "./redact.js";
@@ -254,8 +256,40 @@ export class D365Client {
     return Math.floor(this.random() * cap);
   }
 
+  /**
+   * One request to F&O, with its retries, token refresh, write-token fetch and throttle waits, as
+   * one span (attributes: method, URL without secrets, request id, status; W3C `traceparent` sent).
+   */
   async request(request: D365Request): Promise<D365Response> {
     const requestId = request.requestId ?? randomUUID();
+    return tracer().startActiveSpan(
+      `F&O ${request.method}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          "http.request.method": request.method,
+          "url.full": redactUrl(new URL(request.path, `${this.url}/`)),
+          "ledger_bridge.request_id": requestId,
+        },
+      },
+      async (span) => {
+        try {
+          const response = await this.send({ ...request, requestId });
+          span.setAttribute("http.response.status_code", response.status);
+          span.end();
+          return response;
+        } catch (error) {
+          if (error instanceof D365Error && error.details.status !== undefined)
+            span.setAttribute("http.response.status_code", error.details.status);
+          endWithError(span, error);
+          throw error;
+        }
+      },
+    );
+  }
+
+  private async send(request: D365Request & { requestId: string }): Promise<D365Response> {
+    const requestId = request.requestId;
     const url = new URL(request.path, `${this.url}/`);
     const safe = SAFE_METHODS.has(request.method);
     const write = !safe;
@@ -288,6 +322,8 @@ export class D365Client {
         ...this.sessionHeaders(write),
         ...request.headers,
       };
+      // traceparent (and tracestate) of this request's span, when tracing is on.
+      propagation.inject(context.active(), headers);
       const started = this.clock.now();
       let response: HttpResponse;
       try {

@@ -9,6 +9,7 @@ import { connect } from "../config/connect.js";
 import type { BridgeConfig } from "../config/index.js";
 import { openStore } from "../outbox/open.js";
 import { storeOverPort } from "../outbox/threaded.js";
+import { startTracing } from "../telemetry/tracing.js";
 import { configuredEngine } from "./configured-engine.js";
 import type { EngineEvent } from "./engine.js";
 import type { FnoActivity } from "./threaded-engine.js";
@@ -17,6 +18,8 @@ const port = parentPort;
 if (port === null) throw new Error("engine-thread.ts runs as a worker thread");
 const { config, storePort } = workerData as { config: BridgeConfig; storePort?: MessagePort };
 const logger = processLogger(process.env);
+// Spans of this thread's deliveries, when OTEL_* asks for them (each thread has its own provider).
+const tracing = await startTracing(process.env);
 const environment = config.environment as NonNullable<BridgeConfig["environment"]>;
 // SQLite: every write through the store's thread (one writer, group commits, no lock waits between
 // threads); PostgreSQL: a pool of the engine's own.
@@ -59,4 +62,5 @@ flush();
 report();
 client.close();
 await store.close();
+await tracing?.shutdown();
 port.postMessage({ type: "stopped" });

@@ -12,6 +12,7 @@
  * journals it concerns, as failure-policy.ts says.
  */
 
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import type { Clock } from "../common/time.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { type BatchOperation, sendBatch } from "../d365/batch.js";
@@ -20,6 +21,7 @@ import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import type { JournalTarget } from "../d365/targets/index.js";
+import { endWithError, tracer } from "../telemetry/tracing.js";
 import type { Settlements } from "./settlement.js";
 import type { EngineEvent, Failpoint, Settlement, Work } from "./work.js";
 
@@ -78,11 +80,46 @@ export class DeliveryProtocol {
     return 1;
   }
 
-  /** One step for a group: one F&O request ($batch, or a posting per journal), then its record. */
+  /**
+   * One step for a group: one F&O request ($batch, or a posting per journal), then its record. Traced
+   * as a span for the step (its F&O request a child) and a span per journal, with the journal's key,
+   * company and number and the state recorded — never amounts.
+   */
   async step(step: Step, group: readonly Work[]): Promise<void> {
-    if (step === "open") await this.open(group);
-    else if (step === "complete") await this.complete(group);
-    else await this.post(group);
+    await tracer().startActiveSpan(
+      `delivery ${step}`,
+      { attributes: { "ledger_bridge.step": step, "ledger_bridge.journals": group.length } },
+      async (span) => {
+        const journals = group.map((item) =>
+          tracer().startSpan(`journal ${step}`, {
+            attributes: {
+              "ledger_bridge.journal.key": item.key,
+              "ledger_bridge.journal.company": item.journal.company,
+              "ledger_bridge.journal.attempt": item.attempt,
+            },
+          }),
+        );
+        try {
+          if (step === "open") await this.open(group);
+          else if (step === "complete") await this.complete(group);
+          else await this.post(group);
+          span.end();
+        } catch (error) {
+          endWithError(span, error);
+          throw error;
+        } finally {
+          for (const [index, item] of group.entries()) {
+            const journal = journals[index] as Span;
+            journal.setAttribute("ledger_bridge.journal.state", item.state);
+            if (item.batchNumber !== null)
+              journal.setAttribute("ledger_bridge.journal.batch_number", item.batchNumber);
+            if (["retry_wait", "in_doubt", "dead"].includes(item.state))
+              journal.setStatus({ code: SpanStatusCode.ERROR, message: item.state });
+            journal.end();
+          }
+        }
+      },
+    );
   }
 
   /** A write for a group of journals may leave only while every one of their leases runs. */

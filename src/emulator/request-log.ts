@@ -42,6 +42,8 @@ const KEPT_HEADERS = [
   "x-ms-client-request-id",
   "client-request-id",
   "if-match",
+  // W3C trace context: how a trace from ledger-bridge reaches F&O (tests look for it).
+  "traceparent",
 ];
 
 export class RequestLog {
