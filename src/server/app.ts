@@ -4,6 +4,7 @@
  * 5xx answers carry only a correlation id (the details go to the log).
  */
 import { createHash, randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { isBridgeError } from "../core/errors/bridge-error.js";
@@ -200,6 +201,16 @@ function isoTime(name: string, value: string | undefined): number | undefined {
   return at;
 }
 
+/** The API key or Entra ID token a request presents (Authorization: Bearer …, or X-API-Key). */
+function presentedCredential(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const presented =
+    typeof header === "string" && /^Bearer\s+/i.test(header)
+      ? header.replace(/^Bearer\s+/i, "")
+      : request.headers["x-api-key"];
+  return typeof presented === "string" && presented !== "" ? presented : undefined;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const now = options.now ?? Date.now;
   const app = Fastify({
@@ -222,7 +233,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       );
     },
   });
-  const buckets = new Map<string, { tokens: number; at: number }>();
   const rate = options.rateLimit ?? 50;
   const entra = options.entra === undefined ? undefined : entraVerifier(options.entra);
   const maxLines = options.maxLinesPerJournal ?? 10_000;
@@ -231,6 +241,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser(Object.keys(UPLOAD_TYPES), { parseAs: "buffer" }, (_request, body, done) =>
     done(null, body),
   );
+
+  // Requests per second per caller (its credential, hashed: the cache never holds a secret), with
+  // the standard x-ratelimit-* headers on every answer and Retry-After on a 429. The cache is an LRU
+  // of 10,000 callers; requests without a credential are refused as unauthenticated instead.
+  await app.register(rateLimit, {
+    max: rate,
+    timeWindow: 1000,
+    cache: 10_000,
+    allowList: (request) => presentedCredential(request) === undefined,
+    keyGenerator: (request) =>
+      createHash("sha256")
+        .update(presentedCredential(request) ?? "")
+        .digest("base64url")
+        .slice(0, 22),
+    errorResponseBuilder: (_request, limit) =>
+      new ApiProblem("RATE_LIMITED", `At most ${limit.max} requests per second per key.`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(limit.ttl / 1000)),
+      }),
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ApiProblem) {
@@ -279,12 +308,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   /** Any valid key or token when `scope` is null (the dashboard's sign-in asks who it is). */
   const authenticate = (scope: Scope | null) => async (request: FastifyRequest) => {
-    const header = request.headers.authorization;
-    const presented =
-      typeof header === "string" && /^Bearer\s+/i.test(header)
-        ? header.replace(/^Bearer\s+/i, "")
-        : request.headers["x-api-key"];
-    if (typeof presented !== "string" || presented === "")
+    const presented = presentedCredential(request);
+    if (presented === undefined)
       throw new ApiProblem(
         "UNAUTHENTICATED",
         "An API key (Authorization: Bearer lbk_…) or an Entra ID token is required.",
@@ -295,15 +320,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "FORBIDDEN",
         `This caller's scopes (${key.scopes.join(", ") || "none"}) do not allow ${scope}.`,
       );
-    const bucket = buckets.get(key.id) ?? { tokens: rate * 2, at: now() };
-    bucket.tokens = Math.min(rate * 2, bucket.tokens + ((now() - bucket.at) / 1000) * rate);
-    bucket.at = now();
-    if (bucket.tokens < 1)
-      throw new ApiProblem("RATE_LIMITED", `At most ${rate} requests per second per key.`, {
-        retryAfterSeconds: 1,
-      });
-    bucket.tokens -= 1;
-    buckets.set(key.id, bucket);
     request.caller = key;
   };
 

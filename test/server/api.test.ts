@@ -653,3 +653,31 @@ describe("HTTP API: positions in a single-object body", () => {
     assert.equal(problem?.column, text.indexOf(":10,") + 2, "the column of the number 10");
   });
 });
+
+describe("HTTP API: rate limits", () => {
+  it("limits each caller with standard headers and Retry-After; another caller and unauthenticated requests are not counted against it", async () => {
+    const limited = await buildApp({ store, apiStore, rateLimit: 2, now: () => Date.now() });
+    try {
+      const get = (headers: Record<string, string>) =>
+        limited.inject({ method: "GET", url: "/v1/journals?limit=1", headers });
+      const first = await get(bearer(keys.read));
+      assert.equal(first.statusCode, 200);
+      assert.equal(first.headers["x-ratelimit-limit"], "2");
+      assert.equal(first.headers["x-ratelimit-remaining"], "1");
+      assert.ok(Number(first.headers["x-ratelimit-reset"]) >= 0);
+      assert.equal((await get(bearer(keys.read))).statusCode, 200);
+      const refused = await get(bearer(keys.read));
+      assert.equal(refused.statusCode, 429, refused.body);
+      assert.equal(refused.json().error.code, "RATE_LIMITED");
+      assert.match(refused.json().error.message, /At most 2 requests per second per key/);
+      assert.ok(Number(refused.headers["retry-after"]) >= 1, String(refused.headers["retry-after"]));
+      assert.equal(refused.json().error.retryAfterSeconds, Number(refused.headers["retry-after"]));
+      assert.equal(refused.headers["x-ratelimit-remaining"], "0");
+      assert.equal((await get(bearer(keys.admin))).statusCode, 200, "another key has its own allowance");
+      assert.equal((await get({})).statusCode, 401, "no credential: unauthenticated, not limited");
+      assert.doesNotMatch(JSON.stringify(refused.headers) + refused.body, new RegExp(keys.read ?? "x"));
+    } finally {
+      await limited.close();
+    }
+  });
+});
