@@ -28,6 +28,7 @@ import { registerDashboard } from "./dashboard.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import { type EntraApiAuthOptions, entraVerifier, looksLikeJwt } from "./entra-auth.js";
 import { OPENAPI } from "./openapi.js";
+import { metricsRegistry } from "./prometheus.js";
 import { StateCounts } from "./state-counts.js";
 
 export interface AppOptions {
@@ -348,6 +349,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : undefined;
 
   const stateCounts = new StateCounts(options.store, now);
+  const registry = metricsRegistry({
+    counts: () => stateCounts.get(),
+    ...(options.worker && reported ? { worker: workerLiveness } : {}),
+    ...(options.fno === undefined ? {} : { fno: options.fno }),
+    ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
+  });
   let fnoCheck: { at: number; result: string } | undefined;
   app.get("/readyz", async (_request, reply) => {
     const checks: Record<string, string> = {};
@@ -699,53 +706,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "COMPANY_FORBIDDEN",
         `/metrics covers every company; this key is limited to ${limited.join(", ")}. Read /v1/overview for its companies' counts.`,
       );
-    const counts = await stateCounts.get();
-    const lines = [
-      "# HELP ledger_bridge_journals Journals in the outbox by state.",
-      "# TYPE ledger_bridge_journals gauge",
-    ];
-    for (const state of STATES) lines.push(`ledger_bridge_journals{state="${state}"} ${counts[state] ?? 0}`);
-    const worker = workerLiveness();
-    if (worker !== undefined)
-      lines.push(
-        "# HELP ledger_bridge_worker_up Whether the delivery worker makes progress (1) or is stalled, failing, paused or starting (0).",
-        "# TYPE ledger_bridge_worker_up gauge",
-        `ledger_bridge_worker_up ${worker.state === "ok" ? 1 : 0}`,
-        "# HELP ledger_bridge_worker_progress_age_seconds Seconds since the delivery worker last made progress.",
-        "# TYPE ledger_bridge_worker_progress_age_seconds gauge",
-        `ledger_bridge_worker_progress_age_seconds ${(worker.lastProgressAgeMs ?? 0) / 1000}`,
-        "# HELP ledger_bridge_delivery_paused Whether delivery is paused because F&O refuses the environment (1) or not (0).",
-        "# TYPE ledger_bridge_delivery_paused gauge",
-        `ledger_bridge_delivery_paused ${worker.paused === undefined ? 0 : 1}`,
-      );
-    const metrics = options.fno?.();
-    if (metrics !== undefined) {
-      lines.push(
-        "# HELP ledger_bridge_fno_responses_total F&O answers by HTTP status.",
-        "# TYPE ledger_bridge_fno_responses_total counter",
-      );
-      for (const [status, count] of metrics.responses)
-        lines.push(`ledger_bridge_fno_responses_total{status="${status}"} ${count}`);
-      lines.push(
-        "# HELP ledger_bridge_fno_throttled_total F&O answers of 429 Too Many Requests.",
-        "# TYPE ledger_bridge_fno_throttled_total counter",
-        `ledger_bridge_fno_throttled_total ${metrics.throttled}`,
-        "# HELP ledger_bridge_fno_throttle_wait_seconds_total Time spent waiting as F&O's 429s asked.",
-        "# TYPE ledger_bridge_fno_throttle_wait_seconds_total counter",
-        `ledger_bridge_fno_throttle_wait_seconds_total ${metrics.throttleWaitMs / 1000}`,
-        "# HELP ledger_bridge_token_refreshes_total Tokens fetched again because F&O refused one (401).",
-        "# TYPE ledger_bridge_token_refreshes_total counter",
-        `ledger_bridge_token_refreshes_total ${metrics.tokenRefreshes}`,
-        "# HELP ledger_bridge_tokens_issued_total Tokens Entra ID issued to the delivery worker: the first, renewals, forced ones.",
-        "# TYPE ledger_bridge_tokens_issued_total counter",
-        `ledger_bridge_tokens_issued_total ${metrics.tokensIssued}`,
-        "# HELP ledger_bridge_in_doubt_total Writes whose outcome was unknown (reconciled before any re-send).",
-        "# TYPE ledger_bridge_in_doubt_total counter",
-        `ledger_bridge_in_doubt_total ${metrics.inDoubt}`,
-      );
-    }
-    if (options.delivery !== undefined) lines.push(...options.delivery.lines());
-    return reply.header("content-type", "text/plain; version=0.0.4").send(`${lines.join("\n")}\n`);
+    return reply.header("content-type", registry.contentType).send(await registry.metrics());
   });
 
   return app;

@@ -3,6 +3,7 @@
  * the outbox to a final state) as a Prometheus histogram per final state for /metrics, and the last
  * hour minute by minute (journals delivered and dead, latency percentiles) for the dashboard's charts.
  */
+import { Histogram } from "prom-client";
 import type { EngineEvent } from "../delivery/engine.js";
 import { isDelivered, type JournalState } from "../outbox/states.js";
 
@@ -12,12 +13,6 @@ export const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
 /** Delivered, or given up on: the states a journal stops in. */
 function isFinal(state: JournalState, post: boolean): boolean {
   return state === "dead" || isDelivered(state, post);
-}
-
-interface Series {
-  readonly buckets: number[];
-  count: number;
-  sum: number;
 }
 
 /** One minute of the last hour. */
@@ -49,7 +44,14 @@ function percentile(sorted: readonly number[], fraction: number): number | null 
 }
 
 export class DeliveryMetrics {
-  private readonly series = new Map<string, Series>();
+  /** Registered by the API's registry (src/server/prometheus.ts); kept here, where events arrive. */
+  readonly latency = new Histogram({
+    name: "ledger_bridge_delivery_seconds",
+    help: "Time from entering the outbox to a final state, by that state.",
+    labelNames: ["state"],
+    buckets: [...LATENCY_BUCKETS],
+    registers: [],
+  });
   private readonly minutes: Minute[] = [];
 
   constructor(private readonly random: () => number = Math.random) {}
@@ -57,16 +59,7 @@ export class DeliveryMetrics {
   /** An engine onEvent handler. */
   readonly observe = (event: EngineEvent): void => {
     if (event.type !== "settled" || !isFinal(event.state, event.post)) return;
-    const seconds = Math.max(0, event.at - event.createdAt) / 1000;
-    let series = this.series.get(event.state);
-    if (series === undefined) {
-      series = { buckets: LATENCY_BUCKETS.map(() => 0), count: 0, sum: 0 };
-      this.series.set(event.state, series);
-    }
-    for (const [index, bound] of LATENCY_BUCKETS.entries())
-      if (seconds <= bound) series.buckets[index] = (series.buckets[index] ?? 0) + 1;
-    series.count++;
-    series.sum += seconds;
+    this.latency.observe({ state: event.state }, Math.max(0, event.at - event.createdAt) / 1000);
     this.record(event.at, event.state === "dead", Math.max(0, event.at - event.createdAt));
   };
 
@@ -109,24 +102,6 @@ export class DeliveryMetrics {
         p50Ms: percentile(sorted, 0.5),
         p95Ms: percentile(sorted, 0.95),
       });
-    }
-    return out;
-  }
-
-  /** Prometheus text exposition lines. */
-  lines(): string[] {
-    const out = [
-      "# HELP ledger_bridge_delivery_seconds Time from entering the outbox to a final state, by that state.",
-      "# TYPE ledger_bridge_delivery_seconds histogram",
-    ];
-    for (const [state, series] of [...this.series].sort(([a], [b]) => a.localeCompare(b))) {
-      for (const [index, bound] of LATENCY_BUCKETS.entries())
-        out.push(
-          `ledger_bridge_delivery_seconds_bucket{state="${state}",le="${bound}"} ${series.buckets[index]}`,
-        );
-      out.push(`ledger_bridge_delivery_seconds_bucket{state="${state}",le="+Inf"} ${series.count}`);
-      out.push(`ledger_bridge_delivery_seconds_sum{state="${state}"} ${series.sum}`);
-      out.push(`ledger_bridge_delivery_seconds_count{state="${state}"} ${series.count}`);
     }
     return out;
   }

@@ -136,7 +136,10 @@ describe("ledger-bridge serve and keys", () => {
     assert.match(fno, /^ledger_bridge_fno_responses_total\{status="200"\} [1-9]\d*$/m);
     assert.match(fno, /^ledger_bridge_tokens_issued_total 1$/m, "one token from Entra ID, reused");
     assert.match(fno, /^ledger_bridge_token_refreshes_total 0$/m);
-    assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="\+Inf"\} 2$/m);
+    assert.match(metrics, /^ledger_bridge_delivery_seconds_bucket\{le="\+Inf",state="posted"\} 2$/m);
+    // prom-client's process metrics beside ledger-bridge's own.
+    assert.match(metrics, /^ledger_bridge_process_resident_memory_bytes \d+$/m);
+    assert.match(metrics, /^ledger_bridge_nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
     assert.doesNotMatch(
       metrics,
       /delivery_seconds_count\{state="lines_created"\}/,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Registry } from "prom-client";
 import type { JournalState } from "../../src/outbox/states.js";
 import { DeliveryMetrics } from "../../src/server/delivery-metrics.js";
 
@@ -14,7 +15,7 @@ const settled = (state: JournalState, post: boolean, seconds: number) => ({
 });
 
 describe("delivery latency histogram", () => {
-  it("counts final states only, into cumulative buckets with sum and count", () => {
+  it("counts final states only, into cumulative buckets with sum and count", async () => {
     const metrics = new DeliveryMetrics();
     metrics.observe(settled("header_created", true, 0.05));
     metrics.observe(settled("lines_created", true, 0.2));
@@ -22,10 +23,12 @@ describe("delivery latency histogram", () => {
     metrics.observe(settled("posted", true, 7));
     metrics.observe(settled("lines_created", false, 1));
     metrics.observe({ type: "reconciled", key: "x", found: "none" });
-    const text = metrics.lines().join("\n");
-    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="0.25"\} 0$/m);
-    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="0.5"\} 1$/m);
-    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{state="posted",le="10"\} 2$/m);
+    const registry = new Registry();
+    registry.registerMetric(metrics.latency);
+    const text = await registry.metrics();
+    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{le="0.25",state="posted"\} 0$/m);
+    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{le="0.5",state="posted"\} 1$/m);
+    assert.match(text, /^ledger_bridge_delivery_seconds_bucket\{le="10",state="posted"\} 2$/m);
     assert.match(text, /^ledger_bridge_delivery_seconds_sum\{state="posted"\} 7.3$/m);
     assert.match(text, /^ledger_bridge_delivery_seconds_count\{state="lines_created"\} 1$/m);
     assert.doesNotMatch(text, /header_created/);
