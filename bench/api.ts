@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { startEmulatorProcess } from "./emulator-process.js";
+import { connectionEnv, startEmulatorProcess } from "./emulator-process.js";
 
 const arg = (name: string, fallback: string) => {
   const index = process.argv.indexOf(name);
@@ -33,12 +33,7 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-api-")),
   LOG_LEVEL: "error",
-  D365_URL: emulator.info.d365Url,
-  AZURE_TENANT_ID: emulator.info.tenantId,
-  AZURE_CLIENT_ID: emulator.info.clientId,
-  AZURE_CLIENT_SECRET: emulator.info.clientSecret,
-  AZURE_AUTHORITY_HOST: emulator.info.authorityHost,
-  LEDGER_BRIDGE_CA_CERT: emulator.info.caCertPath,
+  ...connectionEnv(emulator.info),
   // The load comes from one key; the per-key limit (50/s by default) would otherwise be what is measured.
   LEDGER_BRIDGE_API_RATE_LIMIT: "100000",
 };

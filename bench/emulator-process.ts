@@ -60,6 +60,18 @@ export async function startEmulatorProcess(model: {
   return { info, admin, ca, stop: () => child.kill("SIGTERM") };
 }
 
+/** The variables that point ledger-bridge (a `post` or `serve` child) at an emulator process. */
+export function connectionEnv(info: EmulatorInfo): Record<string, string> {
+  return {
+    D365_URL: info.d365Url,
+    AZURE_TENANT_ID: info.tenantId,
+    AZURE_CLIENT_ID: info.clientId,
+    AZURE_CLIENT_SECRET: info.clientSecret,
+    AZURE_AUTHORITY_HOST: info.authorityHost,
+    LEDGER_BRIDGE_CA_CERT: info.caCertPath,
+  };
+}
+
 /** ledger-bridge's F&O client for an emulator process: its demo application's secret, its CA. */
 export function clientFor(emulator: { info: EmulatorInfo; ca: string }, concurrency: number): D365Client {
   const tokens = tokenProviderFor(

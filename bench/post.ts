@@ -12,7 +12,7 @@ import { createWriteStream, existsSync, mkdtempSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startEmulatorProcess } from "./emulator-process.js";
+import { connectionEnv, startEmulatorProcess } from "./emulator-process.js";
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
@@ -92,12 +92,7 @@ for (let run = 0; run < RUNS; run++) {
       measure(["post", file], {
         ...process.env,
         LEDGER_BRIDGE_HOME: mkdtempSync(join(tmpdir(), "lb-bench-post-home-")),
-        D365_URL: emulator.info.d365Url,
-        AZURE_TENANT_ID: emulator.info.tenantId,
-        AZURE_CLIENT_ID: emulator.info.clientId,
-        AZURE_CLIENT_SECRET: emulator.info.clientSecret,
-        AZURE_AUTHORITY_HOST: emulator.info.authorityHost,
-        LEDGER_BRIDGE_CA_CERT: emulator.info.caCertPath,
+        ...connectionEnv(emulator.info),
       }),
     );
   } finally {
@@ -108,35 +103,12 @@ for (let run = 0; run < RUNS; run++) {
     throw new Error(`post delivered ${JSON.stringify(last?.states)} of ${JOURNALS} journals`);
 }
 console.log(`bench:post — ${JOURNALS} journals of 2 lines, ${RUNS} interleaved runs`);
-show(
-  "store: journals/s",
-  storing.map((each) => each.journals / each.seconds),
-  0,
-  "journals/s",
-);
-show(
-  "store: peak RSS",
-  storing.map((each) => each.peakRssBytes / 2 ** 20),
-  1,
-  "MB",
-);
-if (!STORE_ONLY) {
-  show(
-    "post: wall time",
-    posting.map((each) => each.seconds),
-    2,
-    "s",
-  );
-  show(
-    "post: journals/s",
-    posting.map((each) => each.journals / each.seconds),
-    0,
-    "journals/s",
-  );
-  show(
-    "post: peak RSS",
-    posting.map((each) => each.peakRssBytes / 2 ** 20),
-    1,
-    "MB",
-  );
-}
+const figures: [string, Measured[], (each: Measured) => number, number, string][] = [
+  ["store: journals/s", storing, (each) => each.journals / each.seconds, 0, "journals/s"],
+  ["store: peak RSS", storing, (each) => each.peakRssBytes / 2 ** 20, 1, "MB"],
+  ["post: wall time", posting, (each) => each.seconds, 2, "s"],
+  ["post: journals/s", posting, (each) => each.journals / each.seconds, 0, "journals/s"],
+  ["post: peak RSS", posting, (each) => each.peakRssBytes / 2 ** 20, 1, "MB"],
+];
+for (const [label, runs, value, digits, unit] of figures)
+  if (runs.length > 0) show(label, runs.map(value), digits, unit);
