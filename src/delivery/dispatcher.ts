@@ -82,7 +82,7 @@ export class Dispatcher {
   private failure: { error: unknown } | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
-  private delivered = 0;
+  private claimedCount = 0;
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -112,7 +112,7 @@ export class Dispatcher {
       for (const step of ORDER) for (const pooled of this.pools[step].splice(0)) this.through(pooled.item);
       throw this.failure.error;
     }
-    return this.delivered;
+    return this.claimedCount;
   }
 
   private async sender(): Promise<void> {
@@ -278,7 +278,7 @@ export class Dispatcher {
       else this.dry = true;
       return;
     }
-    this.delivered += claimed.claimed;
+    this.claimedCount += claimed.claimed;
     const open = claimed.work.filter((item) => this.options.protocol.next(item) !== undefined);
     const finished = claimed.finished;
     if (open.length === 0) {

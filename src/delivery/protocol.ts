@@ -12,7 +12,7 @@
  * journals it concerns, as failure-policy.ts says.
  */
 
-import { type Span, SpanStatusCode } from "@opentelemetry/api";
+import { SpanStatusCode } from "@opentelemetry/api";
 import type { Clock } from "../common/time.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { type BatchOperation, sendBatch } from "../d365/batch.js";
@@ -90,7 +90,8 @@ export class DeliveryProtocol {
       `delivery ${step}`,
       { attributes: { "ledger_bridge.step": step, "ledger_bridge.journals": group.length } },
       async (span) => {
-        const journals = group.map((item) =>
+        // Off (the API's no-op span), no per-journal spans: this is the delivery's hot path.
+        const journals = (span.isRecording() ? group : []).map((item) =>
           tracer().startSpan(`journal ${step}`, {
             attributes: {
               "ledger_bridge.journal.key": item.key,
@@ -108,8 +109,8 @@ export class DeliveryProtocol {
           endWithError(span, error);
           throw error;
         } finally {
-          for (const [index, item] of group.entries()) {
-            const journal = journals[index] as Span;
+          for (const [index, journal] of journals.entries()) {
+            const item = group[index] as Work;
             journal.setAttribute("ledger_bridge.journal.state", item.state);
             if (item.batchNumber !== null)
               journal.setAttribute("ledger_bridge.journal.batch_number", item.batchNumber);

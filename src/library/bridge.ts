@@ -73,7 +73,8 @@ export async function openBridge(env: Env = process.env, options: OpenBridgeOpti
     target,
     engine,
     async enqueue(journals, { source, post = false }) {
-      await target.prepare(client);
+      // The engine's check of the target, made once (and again only after a failure).
+      await engine.prepare();
       const writer = new ChunkWriter(store, { source, post });
       for await (const journal of journals) await writer.add(journal);
       await writer.flush();

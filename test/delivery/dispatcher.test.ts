@@ -168,8 +168,6 @@ describe("the dispatcher", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(sent.length, sentAtStop, "nothing is sent after the stop");
     assert.ok(givenBack.length > 0, "journals claimed ahead were given back");
-    const opened = sent.filter((each) => each.step === "open").reduce((sum, each) => sum + each.journals, 0);
-    assert.ok(opened + givenBack.length >= 1, String(claimed));
     assert.equal(source.finished.length, claimed / 100, "every claim's leases released");
   });
 });
