@@ -51,7 +51,12 @@ try {
 
   const naiveJournals = await generate(NAIVE, "naive");
   const naiveStarted = performance.now();
-  await naive(emulator.info, emulator.ca, naiveJournals, chosen.settings.kind);
+  await naive(
+    emulator.info,
+    emulator.ca,
+    naiveJournals,
+    chosen.settings.kind === "flat-entity" ? "flat-entity" : "ledger-journal",
+  );
   const naiveSeconds = (performance.now() - naiveStarted) / 1000;
   const naiveCounts = await counts(emulator.admin, bridge.last);
 

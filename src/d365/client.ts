@@ -105,6 +105,11 @@ export interface D365Request {
   readonly mayStillSend?: () => boolean;
   /** Kept across retries; generated when absent. */
   readonly requestId?: string;
+  /**
+   * A POST that changes nothing (an OData action that only reads, such as a package execution's
+   * status): retried like a GET, never in doubt.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What a caller of a write may add: cancellation, and the window in which its bytes may leave. */
@@ -291,7 +296,7 @@ export class D365Client {
   private async send(request: D365Request & { requestId: string }): Promise<D365Response> {
     const requestId = request.requestId;
     const url = new URL(request.path, `${this.url}/`);
-    const safe = SAFE_METHODS.has(request.method);
+    const safe = SAFE_METHODS.has(request.method) || request.readOnly === true;
     const write = !safe;
     const body = request.rawBody?.bytes ?? (request.body === undefined ? undefined : jsonBody(request.body));
     const contentType =
@@ -575,6 +580,50 @@ export class D365Client {
   }
 
   /** The request's body as JSON (lossless), for callers that read entities. */
+  /**
+   * A PUT of bytes to a storage URL F&O handed out (a data package's write URL): no bearer token —
+   * the URL's signature is the credential, and it never appears in an error (redacted) — over the
+   * client's connections and trust. A failure is the caller's: nothing is retried here.
+   */
+  async putBlob(url: string, bytes: Buffer, options: WriteOptions = {}): Promise<void> {
+    const target = new URL(url);
+    const shown = redactUrl(target);
+    const base = { method: "PUT", url: shown, requestId: randomUUID() };
+    if (options.mayStillSend !== undefined && !options.mayStillSend())
+      throw new D365Error(
+        "DELIVERY_LEASE_EXPIRED",
+        `PUT ${shown} was not sent: the lease may have run out.`,
+        base,
+      );
+    let response: HttpResponse;
+    try {
+      response = await this.transport.send({
+        method: "PUT",
+        url: target,
+        headers: {
+          "x-ms-blob-type": "BlockBlob",
+          "x-ms-version": "2020-10-02",
+          "x-ms-date": new Date(this.clock.now()).toUTCString(),
+          "content-type": "application/octet-stream",
+        },
+        body: bytes,
+        timeoutMs: this.timeoutMs,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      if (!(error instanceof TransportFailure)) throw error;
+      throw new D365Error("D365_UNREACHABLE", `PUT ${shown} failed: ${error.message}.`, base, {
+        cause: error,
+      });
+    }
+    if (response.status !== 201 && response.status !== 200)
+      throw new D365Error(
+        response.status === 403 ? "D365_FORBIDDEN" : "D365_UNREACHABLE",
+        `PUT ${shown} was refused by the storage service (${response.status}).`,
+        { ...base, status: response.status },
+      );
+  }
+
   static json(response: D365Response): PlainJson | undefined {
     return readJson(response.body);
   }

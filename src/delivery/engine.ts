@@ -155,6 +155,8 @@ export class DeliveryEngine {
       settlements: this.settlements,
       clock: this.clock,
       maxBatchOperations: this.maxBatchOperations,
+      sleep: this.sleep,
+      signal: this.stopped.signal,
       ...(options.postingPath === undefined ? {} : { postingPath: options.postingPath }),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.failpoint ? { failpoint: options.failpoint } : {}),

@@ -13,7 +13,7 @@
  */
 
 import { SpanStatusCode } from "@opentelemetry/api";
-import type { Clock } from "../common/time.js";
+import { type Clock, realSleepFn, type Sleep } from "../common/time.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { type BatchOperation, sendBatch } from "../d365/batch.js";
 import type { D365Client, WriteOptions } from "../d365/client.js";
@@ -22,6 +22,7 @@ import { D365Error } from "../d365/errors.js";
 import { postJournal } from "../d365/posting.js";
 import type { JournalTarget } from "../d365/targets/index.js";
 import { endWithError, tracer } from "../telemetry/tracing.js";
+import { PackageDelivery } from "./package-delivery.js";
 import type { Settlements } from "./settlement.js";
 import type { EngineEvent, Failpoint, Settlement, Work } from "./work.js";
 
@@ -34,6 +35,10 @@ export interface ProtocolOptions {
   readonly postingPath?: string;
   readonly onEvent?: (event: EngineEvent) => void;
   readonly failpoint?: (name: Failpoint, key: string) => void | Promise<void>;
+  /** Waits between a package import's status polls (default: real time). */
+  readonly sleep?: Sleep;
+  /** Aborted when the engine stops. */
+  readonly signal?: AbortSignal;
 }
 
 /** The writes of a delivery, in order: the journal opened, completed, posted. */
@@ -42,8 +47,19 @@ export type Step = "open" | "complete" | "post";
 export class DeliveryProtocol {
   private readonly entities: Entities;
 
+  private readonly packages: PackageDelivery;
+
   constructor(private readonly options: ProtocolOptions) {
     this.entities = new Entities(options.client);
+    this.packages = new PackageDelivery({
+      client: options.client,
+      target: options.target,
+      settlements: options.settlements,
+      clock: options.clock,
+      sleep: options.sleep ?? realSleepFn,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.failpoint ? { failpoint: options.failpoint } : {}),
+    });
   }
 
   private get settle(): Settlements {
@@ -56,8 +72,15 @@ export class DeliveryProtocol {
    * delivered. The dispatcher then takes each journal not done through `next`'s steps.
    */
   async prepare(work: readonly Work[]): Promise<void> {
+    // Journals an import may hold: F&O is asked about the execution before anything else.
+    const imported = work.filter((item) => item.claim.executionId !== null && item.batchNumber === null);
+    const handled =
+      imported.length === 0
+        ? new Set<Work>()
+        : await this.packages.reconcile(imported, (group, step) => this.guard(group, step));
     for (const item of work) {
-      if (needsReconciliation(item)) await this.guard([item], () => this.reconcile(item));
+      if (!handled.has(item) && !item.done && needsReconciliation(item))
+        await this.guard([item], () => this.reconcile(item));
     }
     await this.settle.many(
       work
@@ -201,8 +224,14 @@ export class DeliveryProtocol {
     return groups;
   }
 
-  /** The opening writes of many journals in one $batch, a changeset each; numbers recorded together. */
+  /**
+   * The opening writes of many journals in one $batch, a changeset each; numbers recorded together.
+   * A target with a package path takes a group of its threshold's size or more as a data package.
+   */
   private async open(items: readonly Work[]): Promise<void> {
+    const packages = this.options.target.packages;
+    if (packages !== undefined && items.length >= packages.threshold)
+      return this.packages.open(items, (group, step) => this.guard(group, step));
     for (const group of this.chunks(items, () => 1)) {
       await this.guard(group, async () => {
         const results = await sendBatch(
@@ -342,5 +371,9 @@ export class DeliveryProtocol {
  * certainly does. A journal waiting to retry failed before anything reached F&O.
  */
 function needsReconciliation(item: Work): boolean {
-  return item.claim.state === "in_doubt" || (item.claim.attempt > 1 && item.claim.state !== "retry_wait");
+  return (
+    item.claim.state === "in_doubt" ||
+    item.claim.executionId !== null ||
+    (item.claim.attempt > 1 && item.claim.state !== "retry_wait")
+  );
 }

@@ -43,4 +43,8 @@ export type Failpoint =
   | "after-header-recorded"
   | "after-lines-sent"
   | "after-lines-recorded"
-  | "after-post-sent";
+  | "after-post-sent"
+  | "after-execution-recorded"
+  | "after-package-uploaded"
+  | "after-import-sent"
+  | "after-import-recorded";

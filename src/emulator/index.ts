@@ -107,11 +107,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   const journals = new Journals(context);
   const odata = new ODataService(context, journals, defs);
+  const fno = new FnoFrontDoor(context, odata, journals);
   const server = new EmulatorServer(tls, {
     context,
     log,
     tokens: new TokenService(context),
-    fno: new FnoFrontDoor(context, odata, journals),
+    fno,
     admin: {
       context,
       log,
@@ -123,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         context.refreshTokens.clear();
         context.authorizationCodes.clear();
         context.csrfSessions.clear();
+        fno.packages.reset();
       },
     },
   });

@@ -219,6 +219,14 @@ export function migrations(capabilities: EngineCapabilities): ReadonlyArray<read
         `CREATE INDEX journals_claimable ON journals (available_at, seq) WHERE state IN (${claimableStates()}) AND NOT (state = 'lines_created' AND post = 0)`,
       ],
     ],
+    [
+      10,
+      [
+        // The data package import a journal went into (the dmf-package target): recorded before the
+        // import starts, so a worker that finds the journal later asks F&O about that execution first.
+        "ALTER TABLE journals ADD COLUMN execution_id TEXT",
+      ],
+    ],
   ];
 }
 
@@ -300,7 +308,7 @@ function conflictError(conflicts: readonly Conflict[], of?: number): BridgeError
 
 const COLUMNS = `key, company, journal_name, source, content_hash, payload, line_count, post, marker, state, attempt,
   lease_owner, lease_until, available_at, journal_batch_number, lines_confirmed_at, posted_at, vouchers,
-  last_error_code, last_error, created_at, updated_at`;
+  last_error_code, last_error, created_at, updated_at, execution_id`;
 
 function row(record: Record<string, unknown>): StoredJournal {
   const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -327,6 +335,8 @@ function row(record: Record<string, unknown>): StoredJournal {
     lastError: record.last_error === null ? null : String(record.last_error),
     createdAt: Number(record.created_at),
     updatedAt: Number(record.updated_at),
+    executionId:
+      record.execution_id === null || record.execution_id === undefined ? null : String(record.execution_id),
   };
 }
 
@@ -355,6 +365,7 @@ function freshRow(journal: NewJournal, now: number): StoredJournal {
     lastError: null,
     createdAt: now,
     updatedAt: now,
+    executionId: null,
   };
 }
 
@@ -711,7 +722,8 @@ export class SqlOutboxStore implements OutboxStore {
          available_at = COALESCE($8, available_at),
          lease_owner = CASE WHEN $9 = 1 THEN lease_owner ELSE NULL END,
          lease_until = CASE WHEN $9 = 1 THEN lease_until ELSE NULL END,
-         updated_at = $10
+         updated_at = $10,
+         execution_id = CASE WHEN $14 = 1 THEN $15 ELSE execution_id END
        WHERE key = $11 AND attempt = $12 AND lease_owner = $13
        RETURNING key`,
       [
@@ -728,6 +740,8 @@ export class SqlOutboxStore implements OutboxStore {
         key,
         attempt,
         worker,
+        changes.executionId === undefined ? 0 : 1,
+        changes.executionId ?? null,
       ],
     );
     if (updated.length === 0) return undefined;

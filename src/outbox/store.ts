@@ -41,6 +41,8 @@ export interface StoredJournal extends NewJournal {
   readonly lastError: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The data package import the journal went into last (dmf-package target), until it is settled. */
+  readonly executionId: string | null;
 }
 
 export interface JournalEvent {
@@ -65,6 +67,8 @@ export interface JournalChanges {
   readonly availableAt?: number;
   /** Keep the lease (the worker goes on with the next step) instead of releasing it. */
   readonly keepLease?: boolean;
+  /** The data package import the journal goes into (null: none any more); absent: unchanged. */
+  readonly executionId?: string | null;
 }
 
 export interface SettleEntry {

@@ -12,6 +12,7 @@ import {
   markerFor,
   REPORT_FLAT_ENTITY,
   type TargetSettings,
+  targetSettings,
 } from "../../src/d365/targets/index.js";
 import { DeliveryEngine } from "../../src/delivery/engine.js";
 import { enqueueJournals } from "../../src/delivery/enqueue.js";
@@ -24,6 +25,7 @@ import { startTestEmulator } from "../helpers/emulator.js";
 import { ENGINES } from "../helpers/stores.js";
 
 type Step = "opening" | "lines" | "posting";
+const ACTIONS = "/data/DataManagementDefinitionGroups/Microsoft.Dynamics.DataEntities.";
 type Where = Pick<FaultRule, "entitySet" | "method" | "path" | "skip">;
 
 interface TargetCase {
@@ -53,6 +55,18 @@ const TARGETS: readonly TargetCase[] = [
       // The first POST to the entity opens the journals (first lines); the second sends the rest.
       opening: { entitySet: "GeneralJournalAccountEntry", method: "POST" },
       lines: { entitySet: "GeneralJournalAccountEntry", method: "POST", skip: 1 },
+      posting: { path: "/api/services/", method: "POST" },
+    },
+  },
+  {
+    // The package path: the import is the write that opens (and fills) the journals; the status
+    // polls that follow it stand in for the lines step (src/delivery/package-delivery.ts).
+    name: "dmf-package",
+    scenario: "default",
+    settings: targetSettings({ kind: "dmf-package" }),
+    steps: {
+      opening: { path: `${ACTIONS}ImportFromPackage`, method: "POST" },
+      lines: { path: `${ACTIONS}GetExecutionSummaryStatus`, method: "POST" },
       posting: { path: "/api/services/", method: "POST" },
     },
   },

@@ -187,49 +187,81 @@ for (const engine of ENGINES) {
   });
 }
 
-for (const engine of ENGINES) {
-  describe(`crash safety on the flat-entity target (csrf-gateway) on ${engine.name}`, {
-    concurrency: false,
-  }, async () => {
-    const skip = await engine.skip();
-    if (skip !== undefined) {
-      it(`skipped: ${skip}`, { skip }, () => undefined);
-      return;
-    }
-    const config = join(ROOT, "test", "fixtures", "crash-config-flat.json");
-    let emulator: RunningEmulator;
-    let store: TestStore;
-    before(async () => {
-      emulator = await startTestEmulator({ scenario: "csrf-gateway" });
-      store = await engine.open();
-    });
-    after(async () => {
-      await store.cleanup();
-      await emulator.close();
-    });
+/** The package path's own failpoints: around the upload, the import and the record of its outcome. */
+const PACKAGE_FAILPOINTS = [
+  "after-claim",
+  "after-execution-recorded",
+  "after-package-uploaded",
+  "after-import-sent",
+  "after-import-recorded",
+  "after-post-sent",
+] as const;
 
-    it("SIGKILL at random moments, 10 times, then a clean run: 200 journals, 0 lost, 0 duplicated", async () => {
-      const prefix = `flat-random-${engine.name}`;
-      const file = journalFile(200, prefix);
-      for (let i = 0; i < 10; i++)
-        await post(emulator, store.location, file, { config, killAfterMs: 500 + i * 150 });
-      const last = await post(emulator, store.location, file, { config });
-      assert.equal(last.code, 0, last.output);
-      await assertExactlyOnce(emulator, prefix, 200);
-    });
+/** The other targets, each with the failpoints of its path. */
+const VARIANTS = [
+  {
+    name: "the flat-entity target (csrf-gateway)",
+    prefix: "flat",
+    scenario: "csrf-gateway",
+    config: "crash-config-flat.json",
+    failpoints: FAILPOINTS,
+  },
+  {
+    // Imports that take a while (NotRun, then Executing): a restart finds them still running.
+    name: "the dmf-package target (imports of 0.3 s + 2,000 rows/s)",
+    prefix: "dmf",
+    scenario: "default",
+    config: "crash-config-dmf.json",
+    failpoints: PACKAGE_FAILPOINTS,
+    packageImport: { startDelayMs: 300, recordsPerSecond: 2000, parallel: false },
+  },
+] as const;
 
-    for (const failpoint of FAILPOINTS) {
-      it(`killed at ${failpoint}, then restarted: 0 lost, 0 duplicated`, async () => {
-        const prefix = `flat-${failpoint}-${engine.name}`;
-        const file = journalFile(20, prefix);
-        const crashed = await post(emulator, store.location, file, { config, failpoint });
-        assert.equal(crashed.signal, "SIGKILL", "the failpoint was reached");
-        const resumed = await post(emulator, store.location, file, { config });
-        assert.equal(resumed.code, 0, resumed.output);
-        await assertExactlyOnce(emulator, prefix, 20);
+for (const variant of VARIANTS) {
+  for (const engine of ENGINES) {
+    describe(`crash safety on ${variant.name} on ${engine.name}`, { concurrency: false }, async () => {
+      const skip = await engine.skip();
+      if (skip !== undefined) {
+        it(`skipped: ${skip}`, { skip }, () => undefined);
+        return;
+      }
+      const config = join(ROOT, "test", "fixtures", variant.config);
+      let emulator: RunningEmulator;
+      let store: TestStore;
+      before(async () => {
+        emulator = await startTestEmulator({ scenario: variant.scenario });
+        if ("packageImport" in variant)
+          await emulator.admin.configure({ packageImport: variant.packageImport });
+        store = await engine.open();
       });
-    }
-  });
+      after(async () => {
+        await store.cleanup();
+        await emulator.close();
+      });
+
+      it("SIGKILL at random moments, 10 times, then a clean run: 200 journals, 0 lost, 0 duplicated", async () => {
+        const prefix = `${variant.prefix}-random-${engine.name}`;
+        const file = journalFile(200, prefix);
+        for (let i = 0; i < 10; i++)
+          await post(emulator, store.location, file, { config, killAfterMs: 500 + i * 150 });
+        const last = await post(emulator, store.location, file, { config });
+        assert.equal(last.code, 0, last.output);
+        await assertExactlyOnce(emulator, prefix, 200);
+      });
+
+      for (const failpoint of variant.failpoints) {
+        it(`killed at ${failpoint}, then restarted: 0 lost, 0 duplicated`, async () => {
+          const prefix = `${variant.prefix}-${failpoint}-${engine.name}`;
+          const file = journalFile(20, prefix);
+          const crashed = await post(emulator, store.location, file, { config, failpoint });
+          assert.equal(crashed.signal, "SIGKILL", "the failpoint was reached");
+          const resumed = await post(emulator, store.location, file, { config });
+          assert.equal(resumed.code, 0, resumed.output);
+          await assertExactlyOnce(emulator, prefix, 20);
+        });
+      }
+    });
+  }
 }
 
 describe("two bridge processes on one PostgreSQL store", async () => {

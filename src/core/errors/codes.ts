@@ -303,6 +303,10 @@ export const ERROR_CODES = {
     "The flat entity has no field for something the line carries (offset account, exchange rate, dimensions).",
     "Map the entity's field in target.fields (offsetAccount and offsetAccountType, exchangeRate, dimensions), or deliver through the ledger-journal target.",
   ),
+  TARGET_BATCH_NUMBER_UNSUPPORTED: input(
+    "The journal names its own batch number, which a data package import would add to an existing journal.",
+    "Leave JournalBatchNumber empty (F&O numbers the journal), or deliver through the ledger-journal target.",
+  ),
   TARGET_ACCOUNT_TYPE_UNSUPPORTED: input(
     "A line's account type is one the configured target cannot carry.",
     "List the type in target.accountTypes if the entity takes it, or deliver such lines through the ledger-journal target.",
@@ -476,6 +480,16 @@ export const ERROR_CODES = {
     "More than one journal in F&O carries this journal's marker.",
     "Look at the journals named in the message in F&O; delete the extra one if it is unposted, reverse it if posted, then redrive.",
   ),
+  PACKAGE_IMPORT_FAILED: fail(
+    "F&O's data package import finished without creating the journal.",
+    "Read F&O's errors in the message (or the execution in Data management › Job history), fix the journal or the setup, then redrive.",
+  ),
+  PACKAGE_EXECUTION_RUNNING: {
+    title: "The data package import was still running when the worker stopped waiting for it.",
+    fix: "Nothing to do if it passes: the journal is asked about again (the execution's status, then its marker) before anything is sent; if it recurs, look at the execution in Data management › Job history and at F&O's batch jobs.",
+    severity: "warning",
+    retryable: "yes",
+  },
   DELIVERY_LINES_MISMATCH: fail(
     "The journal in F&O has other lines than the stored journal.",
     "Compare the journal in F&O with the source; fix by hand, then redrive.",

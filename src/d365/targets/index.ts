@@ -4,11 +4,19 @@
  */
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import { ACCOUNT_TYPES, type AccountType } from "../../core/journal.js";
+import {
+  DEFAULT_AUTO_THRESHOLD,
+  DEFAULT_DEFINITION_GROUP,
+  DEFAULT_MAX_WAIT_MS,
+  DEFAULT_POLL_DELAYS_MS,
+  type DmfPackageSettings,
+  DmfPackageTarget,
+} from "./dmf-package.js";
 import { type FlatEntitySettings, FlatEntityTarget, REPORT_FLAT_ENTITY } from "./flat-entity.js";
 import { type LedgerJournalSettings, LedgerJournalTarget } from "./ledger-journal.js";
 import type { JournalTarget } from "./target.js";
 
-export type TargetSettings = LedgerJournalSettings | FlatEntitySettings;
+export type TargetSettings = LedgerJournalSettings | FlatEntitySettings | DmfPackageSettings;
 
 type Raw = Record<string, unknown>;
 
@@ -17,6 +25,55 @@ function strings(value: unknown, setting: string): string[] | undefined {
   if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item === ""))
     throw new BridgeError("CONFIG_INVALID", `${setting} must be a list of names.`);
   return value as string[];
+}
+
+function positive(value: unknown, setting: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+    throw new BridgeError("CONFIG_INVALID", `${setting} must be a whole number of at least 1.`);
+  return value;
+}
+
+function flag(value: unknown, setting: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "boolean")
+    throw new BridgeError("CONFIG_INVALID", `${setting} must be true or false.`);
+  return value;
+}
+
+/** The package path's settings, for `dmf-package` (every group by package) and `auto` (by size). */
+function packageSettings(kind: "dmf-package" | "auto", raw: Raw): DmfPackageSettings {
+  const dimensionFormat = strings(raw.dimensionFormat, "target.dimensionFormat");
+  if (
+    raw.definitionGroup !== undefined &&
+    (typeof raw.definitionGroup !== "string" || raw.definitionGroup === "")
+  )
+    throw new BridgeError("CONFIG_INVALID", "target.definitionGroup must be the name of a data project.");
+  let pollDelaysMs = DEFAULT_POLL_DELAYS_MS;
+  if (raw.pollDelaysMs !== undefined) {
+    const delays = raw.pollDelaysMs;
+    if (
+      !Array.isArray(delays) ||
+      delays.length === 0 ||
+      delays.some((d) => typeof d !== "number" || !(d > 0))
+    )
+      throw new BridgeError("CONFIG_INVALID", "target.pollDelaysMs must be a list of waits in milliseconds.");
+    pollDelaysMs = delays as number[];
+  }
+  if (kind === "dmf-package" && raw.threshold !== undefined)
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      "target.threshold belongs to target kind auto (dmf-package sends every journal by package).",
+    );
+  return {
+    kind,
+    definitionGroup: (raw.definitionGroup as string | undefined) ?? DEFAULT_DEFINITION_GROUP,
+    threshold: kind === "auto" ? (positive(raw.threshold, "target.threshold") ?? DEFAULT_AUTO_THRESHOLD) : 1,
+    pollDelaysMs,
+    maxWaitMs: positive(raw.maxWaitMs, "target.maxWaitMs") ?? DEFAULT_MAX_WAIT_MS,
+    parallelImports: flag(raw.parallelImports, "target.parallelImports") ?? false,
+    ...(dimensionFormat ? { dimensionFormat } : {}),
+  };
 }
 
 interface TargetKind {
@@ -61,6 +118,14 @@ const TARGETS: Record<string, TargetKind> = {
     },
     create: (settings: FlatEntitySettings) => new FlatEntityTarget(settings),
   },
+  "dmf-package": {
+    settings: (raw) => packageSettings("dmf-package", raw),
+    create: (settings: DmfPackageSettings) => new DmfPackageTarget(settings),
+  },
+  auto: {
+    settings: (raw) => packageSettings("auto", raw),
+    create: (settings: DmfPackageSettings) => new DmfPackageTarget(settings),
+  },
 };
 
 export const TARGET_KINDS = Object.keys(TARGETS);
@@ -89,6 +154,8 @@ export function createTarget(settings: TargetSettings = DEFAULT_TARGET): Journal
   return kindOf(settings.kind).create(settings as never);
 }
 
+export type { DmfPackageSettings, PackagePath } from "./dmf-package.js";
+export { DEFAULT_MAX_WAIT_MS, DEFAULT_POLL_DELAYS_MS } from "./dmf-package.js";
 export type { FlatEntityFieldMap, FlatEntitySettings } from "./flat-entity.js";
 export { REPORT_FLAT_ENTITY } from "./flat-entity.js";
 export type { LedgerJournalSettings } from "./ledger-journal.js";

@@ -6,7 +6,7 @@
 import { ACCOUNT_TYPES, type Journal, type JournalLine } from "../../core/journal.js";
 import type { BatchOperation } from "../batch.js";
 import type { Entities } from "../entities.js";
-import { and, eq, startsWith } from "../query.js";
+import { and, eq, or, startsWith } from "../query.js";
 import { carriesMarker, MARKER_PREFIX, markedText, markerIn } from "./marker.js";
 import {
   accountTypeProblems,
@@ -42,6 +42,8 @@ const HEADERS = "LedgerJournalHeaders";
 const LINES = "LedgerJournalLines";
 /** LedgerJournalHeader.Description holds 60 characters; a marker is at most 40. */
 const DESCRIPTION_LENGTH = 60;
+/** Markers in one `$filter` (each a startswith of up to 40 characters: the URL stays short). */
+const MARKERS_A_QUERY = 25;
 
 export function headerPayload(journal: Journal, marker: string): Record<string, unknown> {
   return {
@@ -79,19 +81,24 @@ function linePayload(
 }
 
 export class LedgerJournalTarget implements JournalTarget {
-  readonly kind = "ledger-journal";
-  readonly entitySets = [HEADERS, LINES];
+  readonly kind: string = "ledger-journal";
+  readonly entitySets: readonly string[] = [HEADERS, LINES];
 
-  constructor(private readonly settings: LedgerJournalSettings) {}
+  constructor(private readonly settings: Pick<LedgerJournalSettings, "dimensionFormat">) {}
 
   /** The standard entities need no look at $metadata: their fields are F&O's own. */
   async prepare(): Promise<void> {}
 
-  compile(journal: Journal, marker: string): Compiled {
-    const problems: TargetProblem[] = accountTypeProblems(journal, ACCOUNT_TYPES, "LedgerJournalLines");
-    const dimensions = journal.lines.map((line, index) =>
+  /** Each line's default dimension display value, problems pushed for those that cannot be built. */
+  protected dimensionsOf(journal: Journal, problems: TargetProblem[]): (string | undefined)[] {
+    return journal.lines.map((line, index) =>
       dimensionDisplayValue(line, index, this.settings.dimensionFormat, problems),
     );
+  }
+
+  compile(journal: Journal, marker: string): Compiled {
+    const problems: TargetProblem[] = accountTypeProblems(journal, ACCOUNT_TYPES, "LedgerJournalLines");
+    const dimensions = this.dimensionsOf(journal, problems);
     if (problems.length > 0) return { ok: false, problems };
     return {
       ok: true,
@@ -128,6 +135,43 @@ export class LedgerJournalTarget implements JournalTarget {
         .map((header) => ({ batchNumber: String(header.JournalBatchNumber), company })),
       key,
     );
+  }
+
+  /**
+   * The journals carrying these markers in one company, a few markers a query (the package path
+   * finds a whole package's journals this way); DELIVERY_MARKER_AMBIGUOUS for a marker found twice.
+   */
+  async findMany(
+    entities: Entities,
+    company: string,
+    markers: readonly string[],
+  ): Promise<Map<string, FoundJournal[]>> {
+    const found = new Map<string, FoundJournal[]>(markers.map((marker) => [marker, []]));
+    for (let start = 0; start < markers.length; start += MARKERS_A_QUERY) {
+      const chunk = markers.slice(start, start + MARKERS_A_QUERY);
+      const headers = await entities.queryAll(HEADERS, {
+        filter: and(
+          eq("dataAreaId", company),
+          or(...chunk.map((marker) => startsWith("Description", marker))),
+        ),
+        select: ["JournalBatchNumber", "Description"],
+        crossCompany: true,
+      });
+      for (const header of headers) {
+        const marker = markerIn(header.Description);
+        const list = marker === undefined ? undefined : found.get(marker);
+        const batchNumber = String(header.JournalBatchNumber);
+        // One marker can be the start of another's (lb:k-8, lb:k-87): a header comes back from every
+        // query whose markers it starts with, and counts once.
+        if (
+          list !== undefined &&
+          carriesMarker(header.Description, marker as string) &&
+          !list.some((each) => each.batchNumber === batchNumber)
+        )
+          list.push({ batchNumber, company });
+      }
+    }
+    return found;
   }
 
   async lines(

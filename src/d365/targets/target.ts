@@ -15,6 +15,7 @@ import type { BatchOperation } from "../batch.js";
 import type { D365Client } from "../client.js";
 import type { Entities } from "../entities.js";
 import type { PostedVoucher } from "../posting.js";
+import type { PackagePath } from "./dmf-package.js";
 
 /** Why a target cannot carry a journal; `line` is the 0-based index of the line, `field` a model field. */
 export interface TargetProblem {
@@ -99,4 +100,6 @@ export interface JournalTarget {
   ): Promise<Map<string, PostedVoucher[]>>;
   /** Every journal in F&O carrying a ledger-bridge marker (to list those the outbox does not know). */
   marked(entities: Entities): AsyncGenerator<MarkedJournal>;
+  /** Present when groups of journals can go as a data package (dmf-package, auto). */
+  readonly packages?: PackagePath;
 }

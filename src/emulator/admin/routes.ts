@@ -32,6 +32,7 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
   "deviceCodeIntervalSeconds",
   "postingParameters",
   "writeFailureStatus",
+  "packageImport",
   "randomSeed",
   "tenantDomains",
 ];

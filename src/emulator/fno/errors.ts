@@ -65,6 +65,12 @@ export const FnoErrors = {
   deleteFailed: (entity: string, status: 400 | 500, infolog: readonly InfologLine[]) =>
     axFailure(status, "Delete", entity, "AxODataDeleteException", infolog),
   badRequest: (message: string) => odata(400, message),
+  /** A package API action that throws in X++: 400 with the exception inside (RIS issues #54, #71). */
+  packageAction: (action: string, message: string) =>
+    odata(400, "An error has occurred.", {
+      message: `Exception occurred while executing action ${action} on Entity DataManagementDefinitionGroup: ${message}`,
+      type: "System.InvalidOperationException",
+    }),
   /** An unknown route: the Web API's own shape, as F&O answers (not an OData error). */
   notFoundResource: (url: string) =>
     json(404, {

@@ -11,7 +11,14 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EmulatorContext } from "../context.js";
-import { type EmuRequest, type EmuResponse, type HandlerResult, header, json } from "../http.js";
+import {
+  type EmuRequest,
+  type EmuResponse,
+  type HandlerResult,
+  header,
+  isConnectionAction,
+  json,
+} from "../http.js";
 import type { LoggedRequest } from "../request-log.js";
 import type { FaultRule } from "../state/model.js";
 import { Transaction } from "../state/store.js";
@@ -27,6 +34,7 @@ import {
   parseBatch,
 } from "./odata/batch.js";
 import type { DataOperation, ODataService } from "./odata/service.js";
+import { BLOB_PATH, PACKAGE_ACTIONS_PATH, PackageService } from "./packages.js";
 import { POSTING_SERVICE, POSTING_SERVICE_PATH, PostingService } from "./posting.js";
 import { authenticate, canCallService, type Principal } from "./security.js";
 
@@ -35,6 +43,7 @@ const CSRF_COOKIE = "gateway-session";
 
 export function isFnoPath(path: string): boolean {
   return (
+    path.startsWith(BLOB_PATH) ||
     path === "/data" ||
     path.startsWith("/data/") ||
     path === "/api/services" ||
@@ -44,6 +53,7 @@ export function isFnoPath(path: string): boolean {
 
 export class FnoFrontDoor {
   private readonly posting: PostingService;
+  readonly packages: PackageService;
 
   constructor(
     private readonly context: EmulatorContext,
@@ -51,6 +61,7 @@ export class FnoFrontDoor {
     journals: Journals,
   ) {
     this.posting = new PostingService(context, journals);
+    this.packages = new PackageService(context, journals);
   }
 
   private get config() {
@@ -71,6 +82,13 @@ export class FnoFrontDoor {
 
   private async admitted(request: EmuRequest, log: LoggedRequest): Promise<HandlerResult> {
     const path = request.url.pathname;
+    // The package's blob storage: its own service (the URL's signature is the credential), with the
+    // same fault rules (an upload lost, a storage error).
+    if (path.startsWith(BLOB_PATH)) {
+      const fault = this.pickFault(request.method, path, []);
+      if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
+      return this.withFault(fault, async () => this.packages.blob(request));
+    }
     const isBatch = path === "/data/$batch";
     let batch: ReturnType<typeof parseBatch> | undefined;
     if (isBatch) {
@@ -119,29 +137,23 @@ export class FnoFrontDoor {
     // authentication refuses never uses it up.
     const fault = this.pickFault(request.method, path, entitySets);
     if (fault !== undefined) log.fault = `${fault.id}:${fault.kind}`;
-    if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
     if (fault?.kind === "429") return FnoErrors.throttled(this.config.retryAfterSeconds);
     // The environment refusing as a whole: the answer F&O gives when the app is not in its Entra
     // applications list (401), or when the user's roles lack the privilege (403).
     if (fault?.kind === "401") return FnoErrors.authenticationFailed();
     if (fault?.kind === "403") return FnoErrors.forbidden("use this entity or service");
 
-    if (fault?.kind === "hang" && fault.commit === false) return { action: "hang" };
-    const tx = new Transaction();
-    const response = batch ? executeBatch(batch, this.odata, principal) : this.route(request, principal, tx);
-    if (response.status >= 400) tx.rollback();
-    else this.context.changed();
-
-    switch (fault?.kind) {
-      case "5xx-after-commit":
-        return FnoErrors.gateway(fault.status ?? 502);
-      case "drop-after-commit":
-        return { action: "drop" };
-      case "hang":
-        return { action: "hang" };
-      case "reset-mid-body":
-        return { action: "reset-mid-body", response };
-    }
+    const result = await this.withFault(fault, async () => {
+      const tx = new Transaction();
+      const response = batch
+        ? executeBatch(batch, this.odata, principal)
+        : await this.route(request, principal, tx);
+      if (response.status >= 400) tx.rollback();
+      else this.context.changed();
+      return response;
+    });
+    if (isConnectionAction(result)) return result;
+    const response = result;
     if (
       this.config.csrfGateway &&
       (request.method === "GET" || request.method === "HEAD") &&
@@ -152,8 +164,34 @@ export class FnoFrontDoor {
     return response;
   }
 
-  private route(request: EmuRequest, principal: Principal, tx: Transaction): EmuResponse {
+  /** Runs the handler under a fault rule that strikes after it (or not at all, for a hang before it). */
+  private async withFault(
+    fault: FaultRule | undefined,
+    handler: () => Promise<EmuResponse>,
+  ): Promise<HandlerResult> {
+    if (fault?.kind === "5xx-before-commit") return FnoErrors.gateway(fault.status ?? 503);
+    if (fault?.kind === "hang" && fault.commit === false) return { action: "hang" };
+    const response = await handler();
+    switch (fault?.kind) {
+      case "5xx-after-commit":
+        return FnoErrors.gateway(fault.status ?? 502);
+      case "drop-after-commit":
+        return { action: "drop" };
+      case "hang":
+        return { action: "hang" };
+      case "reset-mid-body":
+        return { action: "reset-mid-body", response };
+    }
+    return response;
+  }
+
+  private route(
+    request: EmuRequest,
+    principal: Principal,
+    tx: Transaction,
+  ): EmuResponse | Promise<EmuResponse> {
     const path = request.url.pathname;
+    if (path.startsWith(PACKAGE_ACTIONS_PATH)) return this.packages.action(request, principal, tx);
     if (path.startsWith("/api/services")) return this.service(request, principal, tx);
     const op: DataOperation = {
       method: request.method,

@@ -287,7 +287,8 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
         userId: DEMO.serviceUserId,
         enabled: true,
         defaultCompany: "usmf",
-        roles: ["Accountant"],
+        // Data management for the package path (target dmf-package or auto).
+        roles: ["Accountant", "DataManagementOperationsUser"],
       },
       accountant: {
         userId: "accountant",
@@ -299,6 +300,12 @@ export function scenarioData(name: ScenarioName, environmentUrl: string): Emulat
     },
     roles: {
       Accountant: ACCOUNTANT,
+      DataManagementOperationsUser: {
+        name: "DataManagementOperationsUser",
+        entities: { DataManagementDefinitionGroups: "write" },
+        journalNames: [],
+        services: [],
+      },
       SystemAdministrator: {
         name: "SystemAdministrator",
         entities: { "*": "write" },

@@ -121,6 +121,18 @@ export interface NumberSequence {
   readonly allowManual?: boolean;
 }
 
+/** How the package API's imports run (absent: at once, one at a time per data project). */
+export interface PackageImportModel {
+  /** Before an execution starts (NotRun), in ms: F&O's batch picking the job up. */
+  startDelayMs: number;
+  /** Records (file rows) a second once it runs; 0: done the moment it starts. */
+  recordsPerSecond: number;
+  /** F&O's "Enhanced parallel package import": imports of one data project may run side by side. */
+  parallel: boolean;
+  /** Fault: the next import stops with Failed after this many journals (then the setting clears). */
+  failAfterJournals?: number;
+}
+
 export interface EmulatorConfig {
   tenantId: string;
   /** Other names the tenant answers to, e.g. contoso.onmicrosoft.com. */
@@ -147,6 +159,7 @@ export interface EmulatorConfig {
   postingParameters?: { company: string; journal: string };
   /** The status of a business-rule refusal of a write: 500 (default) or 400, both seen from F&O. */
   writeFailureStatus?: 400 | 500;
+  packageImport?: PackageImportModel;
   faults: FaultRule[];
   /** Seed of the random numbers used by fault rates. */
   randomSeed: number;
