@@ -163,6 +163,8 @@ export class Dispatcher {
     for (const step of primeOpen ? (["post", "open", "complete"] as const) : ORDER) {
       const pool = this.pools[step];
       if (pool.length === 0) continue;
+      // A package takes a claim whole: an idle sender does not start one with the claim's first few.
+      if (step === "open" && this.options.protocol.opensWhole && this.feeding) continue;
       // A posting is one request per journal.
       if (step === "post") return { step, group: [(pool.shift() as Pooled).item] };
       // A headers request is sized by the lines it makes ready: as many journals as fill one lines

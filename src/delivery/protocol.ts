@@ -89,6 +89,11 @@ export class DeliveryProtocol {
     );
   }
 
+  /** Whether journals open in groups as large as they come (a data package), not as soon as any is ready. */
+  get opensWhole(): boolean {
+    return this.options.target.packages !== undefined;
+  }
+
   /** The step a journal needs next, or undefined when this attempt is over for it. */
   next(item: Work): Step | undefined {
     if (item.done) return undefined;

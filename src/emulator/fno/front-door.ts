@@ -191,7 +191,7 @@ export class FnoFrontDoor {
     tx: Transaction,
   ): EmuResponse | Promise<EmuResponse> {
     const path = request.url.pathname;
-    if (path.startsWith(PACKAGE_ACTIONS_PATH)) return this.packages.action(request, principal, tx);
+    if (path.startsWith(PACKAGE_ACTIONS_PATH)) return this.packages.action(request, principal);
     if (path.startsWith("/api/services")) return this.service(request, principal, tx);
     const op: DataOperation = {
       method: request.method,

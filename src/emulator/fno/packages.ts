@@ -107,7 +107,8 @@ export class PackageService {
     return { status: 404, headers: { "x-ms-error-code": "BlobNotFound" } };
   }
 
-  action(request: EmuRequest, principal: Principal, tx: Transaction): EmuResponse | Promise<EmuResponse> {
+  /** An action; the import is F&O's batch job (its own transactions), not this request's. */
+  action(request: EmuRequest, principal: Principal): EmuResponse | Promise<EmuResponse> {
     const action = request.url.pathname.slice(PACKAGE_ACTIONS_PATH.length);
     if (request.method !== "POST") return FnoErrors.methodNotAllowed(request.method, action);
     if (!canAccess(principal, ENTITY_SET, "write"))
@@ -132,7 +133,7 @@ export class PackageService {
       }
       case "ImportFromPackage":
       case "ImportFromPackageAsync":
-        return this.importFromPackage(request, principal, body, tx).then((result) =>
+        return this.importFromPackage(principal, body).then((result) =>
           typeof result === "string" ? answer(result) : result,
         );
       case "GetExecutionSummaryStatus": {
@@ -159,10 +160,8 @@ export class PackageService {
   }
 
   private async importFromPackage(
-    request: EmuRequest,
     principal: Principal,
     body: Record<string, unknown>,
-    tx: Transaction,
   ): Promise<EmuResponse | string> {
     const action = "ImportFromPackage";
     const string = (name: string) => (typeof body[name] === "string" ? (body[name] as string) : "");
@@ -195,7 +194,7 @@ export class PackageService {
       );
     let rows: Row[];
     try {
-      rows = await this.readPackage(blob.bytes, project);
+      rows = await this.readPackage(blob.bytes);
     } catch (error) {
       if (error instanceof PackageRefused) return FnoErrors.packageAction(action, error.message);
       throw error;
@@ -225,15 +224,13 @@ export class PackageService {
       this.context.changed();
     };
     const delay = execution.endsAt - now;
-    if (delay <= 0) {
-      void tx; // the import is F&O's batch job, not this request's transaction
-      apply();
-    } else setTimeout(apply, delay).unref();
+    if (delay <= 0) apply();
+    else setTimeout(apply, delay).unref();
     return executionId;
   }
 
   /** The data file's rows as journal fields (the package's staging step); throws PackageRefused. */
-  private async readPackage(bytes: Buffer, project: string): Promise<Row[]> {
+  private async readPackage(bytes: Buffer): Promise<Row[]> {
     let entries: Map<string, Buffer>;
     try {
       entries = await readZip(bytes);
@@ -254,7 +251,6 @@ export class PackageService {
     const entity = element(manifest, "EntityName") ?? "";
     if (entity !== GENERAL_JOURNAL)
       throw new PackageRefused(`Entity ${entity} does not exist in the target environment.`);
-    void project;
     const fieldMap = [...manifest.matchAll(/<XMLField>([^<]*)<\/XMLField>/g)].map(
       (match) => match[1] as string,
     );
