@@ -143,6 +143,16 @@ export const CAUSES = {
     summary: "The configured journal target does not exist in this environment's OData service.",
     fix: "On F&O, the posted ledger (GeneralJournalAccountEntryBiEntities) is read-only and GeneralJournalAccountEntry is no standard entity: use the ledger-journal target (LedgerJournalHeaders + LedgerJournalLines).",
   },
+  PACKAGE_API_FORBIDDEN: {
+    summary:
+      "The target sends data packages, but F&O refuses the application's user the Data management package API (403).",
+    fix: "F&O: System administration > Users > the user of the Microsoft Entra application > assign a role with the Data management privileges (Data management operations user or administrator).",
+  },
+  PACKAGE_API_MISSING: {
+    summary:
+      "The target sends data packages, but the environment does not answer the Data management package API (DataManagementDefinitionGroups actions).",
+    fix: "Check the environment's version and that Data management is enabled; until then use target kind ledger-journal (OData).",
+  },
   STORE_CORRUPT: {
     summary: "The SQLite outbox file is damaged: pages of it are not what SQLite wrote (OUTBOX_CORRUPT).",
     fix: "Stop every ledger-bridge using it, keep the damaged file aside, restore the latest backup of the store, then run `ledger-bridge reconcile` (docs/reliability.md#a-damaged-sqlite-store).",

@@ -11,6 +11,7 @@ import type { BridgeConfig } from "../config/index.js";
 import type { Issue } from "../core/errors/issue.js";
 import type { AccountType, Journal } from "../core/journal.js";
 import { type D365Client, readJson } from "../d365/client.js";
+import { PackageApi } from "../d365/dmf/package-api.js";
 import { Entities } from "../d365/entities.js";
 import { D365Error } from "../d365/errors.js";
 import { and, eq } from "../d365/query.js";
@@ -392,6 +393,21 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
   // read-only entity then shows as such, besides the fields it lacks.
   const targetServed = targetOk || checks.results.at(-1)?.cause?.code === "TARGET_NOT_EXACTLY_ONCE";
 
+  // 7a. The package API (targets dmf-package and auto): reachable, and the data management privilege.
+  if (target.packages === undefined)
+    checks.skip("package-api", "Data management package API", "the target sends no data packages");
+  else if (!canRead) checks.skip("package-api", "Data management package API", "the read probe failed");
+  else {
+    const outcome = await packageApiCheck(inputs.client(), target.packages.definitionGroup);
+    checks.record(
+      "package-api",
+      "Data management package API",
+      outcome.status,
+      outcome.evidence,
+      outcome.cause,
+    );
+  }
+
   // 7b. The --file's journals compiled for the target (the same compile as before storing).
   const problems = inputs.targetProblems;
   if (problems === undefined) checks.skip("target-fit", "Journals fit the target", "no --file given");
@@ -518,6 +534,35 @@ export async function runDoctor(inputs: DoctorInputs): Promise<DoctorReport> {
  * name of the user's default company (F&O answers a company-specific read without cross-company for
  * that company only).
  */
+/**
+ * Asks the package API for the status of an execution that cannot exist: F&O's "not found" answer
+ * proves the action is there and the user may call it, without importing anything.
+ */
+async function packageApiCheck(
+  client: D365Client,
+  definitionGroup: string,
+): Promise<{ status: CheckStatus; evidence: CheckResult["evidence"]; cause?: CauseCode }> {
+  const probe = "ledger-bridge-doctor-probe";
+  try {
+    const status = await new PackageApi(client).status(probe);
+    if (status === "not-found") return { status: "pass", evidence: { definitionGroup, probe: "answered" } };
+    return {
+      status: "warn",
+      evidence: { definitionGroup, probe: `an execution ${probe} exists (${status})` },
+    };
+  } catch (error) {
+    const status = error instanceof D365Error ? error.status : undefined;
+    const evidence = {
+      definitionGroup,
+      status: status ?? "none",
+      error: error instanceof Error ? error.message : String(error),
+    };
+    if (status === 403) return { status: "fail", evidence, cause: "PACKAGE_API_FORBIDDEN" };
+    if (status === 404 || status === 501) return { status: "fail", evidence, cause: "PACKAGE_API_MISSING" };
+    return { status: "fail", evidence, cause: "PACKAGE_API_MISSING" };
+  }
+}
+
 async function probeCompany(
   client: D365Client,
   sample: Journal | undefined,

@@ -114,6 +114,7 @@ describe("ledger-bridge doctor: a healthy environment", () => {
         ["read", "pass"],
         ["write-token", "pass"],
         ["target", "pass"],
+        ["package-api", "skipped"],
         ["target-fit", "pass"],
         ["write", "pass"],
         ["posting", "pass"],
@@ -390,6 +391,30 @@ describe("ledger-bridge doctor: each cause, produced for real", () => {
     assert.equal(write?.cause?.code, "TARGET_READ_ONLY");
     assert.match(write?.cause?.fix ?? "", /LedgerJournalHeaders and LedgerJournalLines/);
     assert.equal(write?.evidence.status, 405);
+  });
+
+  it("the package path: the package API answers and the data management privilege is there", async () => {
+    const { report } = await doctor(
+      env(emulator, { LEDGER_BRIDGE_CONFIG: configFile({ kind: "dmf-package" }) }),
+    );
+    const check = report.checks.find((each) => each.id === "package-api");
+    assert.equal(check?.status, "pass", JSON.stringify(check));
+    assert.equal(check?.evidence.definitionGroup, "ledger-bridge-general-journal");
+  });
+
+  it("PACKAGE_API_FORBIDDEN: the package path without the data management role", async () => {
+    await emulator.admin.call("PUT", "fno/users/svc-ledger-bridge", { roles: ["Accountant"] });
+    try {
+      await expectCause(
+        env(emulator, { LEDGER_BRIDGE_CONFIG: configFile({ kind: "auto" }) }),
+        "PACKAGE_API_FORBIDDEN",
+        /Data management/,
+      );
+    } finally {
+      await emulator.admin.call("PUT", "fno/users/svc-ledger-bridge", {
+        roles: ["Accountant", "DataManagementOperationsUser"],
+      });
+    }
   });
 
   it("POSTING_SERVICE_FORBIDDEN: the service privilege removed", async () => {
