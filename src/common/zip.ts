@@ -29,30 +29,26 @@ export function writeZip(entries: readonly ZipEntry[], modified = new Date()): B
     const name = Buffer.from(entry.name, "utf8");
     const packed = deflateRawSync(entry.data);
     const crc = crc32(entry.data);
+    // The fields the local header and the central directory share, from "version needed" on.
+    const common = (record: Buffer, at: number) => {
+      record.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+      record.writeUInt16LE(0x0800, at + 2); // UTF-8 names
+      record.writeUInt16LE(8, at + 4); // deflate
+      record.writeUInt16LE(time, at + 6);
+      record.writeUInt16LE(day, at + 8);
+      record.writeUInt32LE(crc, at + 10);
+      record.writeUInt32LE(packed.length, at + 14);
+      record.writeUInt32LE(entry.data.length, at + 18);
+      record.writeUInt16LE(name.length, at + 22);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(day, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(entry.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    common(local, 4);
     locals.push(local, name, packed);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(time, 12);
-    central.writeUInt16LE(day, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(packed.length, 20);
-    central.writeUInt32LE(entry.data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(20, 4); // version made by
+    common(central, 6);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
     offset += local.length + name.length + packed.length;
