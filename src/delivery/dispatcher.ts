@@ -66,6 +66,9 @@ export class Dispatcher {
   private claims = 0;
   private busy = 0;
   private feeding = false;
+  /** The most journals one claim brought, and whether the last claim brought as many (a backlog). */
+  private largestClaim = 0;
+  private lastClaimFull = false;
   /** No more journals due (a claim found none with none held, or `maxClaims` were made). */
   private exhausted = false;
   /**
@@ -163,15 +166,24 @@ export class Dispatcher {
     for (const step of primeOpen ? (["post", "open", "complete"] as const) : ORDER) {
       const pool = this.pools[step];
       if (pool.length === 0) continue;
-      // A package takes a claim whole: an idle sender does not start one with the claim's first few.
-      if (step === "open" && this.options.protocol.opensWhole && this.feeding) continue;
+      // A package takes claims whole: an idle sender does not start one with a claim's first few.
+      const packageLines = step === "open" ? this.options.protocol.packageLines : undefined;
+      // Only while claims come full (a backlog): a trickle's journals go as they come.
+      if (
+        packageLines !== undefined &&
+        this.feeding &&
+        this.lastClaimFull &&
+        this.pooledLines() < packageLines
+      )
+        continue;
       // A posting is one request per journal.
       if (step === "post") return { step, group: [(pool.shift() as Pooled).item] };
       // A headers request is sized by the lines it makes ready: as many journals as fill one lines
       // request. Filled with headers alone, it kept four times the lines waiting for its answer.
       const weight = (pooled: Pooled) =>
         step === "open" ? Math.max(pooled.operations, pooled.item.compiled.lineCount) : pooled.operations;
-      const limit = this.size();
+      // Packages go one import at a time: splitting the rest among the senders only adds imports.
+      const limit = packageLines ?? this.size();
       const group: Work[] = [];
       let load = 0;
       while (pool.length > 0) {
@@ -228,6 +240,11 @@ export class Dispatcher {
     if (owner.left === 0) owner.finished();
   }
 
+  /** Lines of the journals waiting to be opened. */
+  private pooledLines(): number {
+    return this.pools.open.reduce((sum, pooled) => sum + pooled.item.compiled.lineCount, 0);
+  }
+
   /** Operations pooled, counting a journal not yet opened as its whole. */
   private pooledOperations(): number {
     let total = 0;
@@ -281,6 +298,8 @@ export class Dispatcher {
       return;
     }
     this.claimedCount += claimed.claimed;
+    this.largestClaim = Math.max(this.largestClaim, claimed.claimed);
+    this.lastClaimFull = claimed.claimed >= this.largestClaim;
     const open = claimed.work.filter((item) => this.options.protocol.next(item) !== undefined);
     const finished = claimed.finished;
     if (open.length === 0) {

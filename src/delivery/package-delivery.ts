@@ -124,7 +124,11 @@ export class PackageDelivery {
     const url = await this.api.writeUrl(`${executionId}.zip`, lease);
     await this.api.upload(url, built.zip, lease);
     await this.failpoint("after-package-uploaded", live);
+    // F&O numbers the package's journals from its sequence: after the highest number it holds now
+    // (none yet: every journal of the company is the package's).
+    let after = "";
     const status = await this.exclusive(path, async () => {
+      after = (await path.lastBatchNumber(this.entities, company)) ?? "";
       await this.api.importFromPackage(
         { packageUrl: url, definitionGroupId: path.definitionGroup, executionId, legalEntityId: company },
         lease,
@@ -137,7 +141,7 @@ export class PackageDelivery {
         "D365_INVALID_RESPONSE",
         `F&O accepted import ${executionId} but knows no execution of that id.`,
       );
-    await this.settleImport(executionId, status, company, live);
+    await this.settleImport(executionId, status, company, live, after);
   }
 
   /**
@@ -229,12 +233,13 @@ export class PackageDelivery {
     status: ExecutionStatus,
     company: string,
     items: readonly Work[],
+    after?: string,
   ): Promise<void> {
     const target = this.options.target;
     const markers = items.map((item) => item.claim.marker);
     const found =
       this.path !== undefined
-        ? await this.path.findMany(this.entities, company, markers)
+        ? await this.path.findMany(this.entities, company, markers, after)
         : await this.findEach(company, items);
     const numbers = [...found.values()].flatMap((list) =>
       list.length === 1 ? [list[0]?.batchNumber as string] : [],

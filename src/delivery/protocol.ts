@@ -89,9 +89,13 @@ export class DeliveryProtocol {
     );
   }
 
-  /** Whether journals open in groups as large as they come (a data package), not as soon as any is ready. */
-  get opensWhole(): boolean {
-    return this.options.target.packages !== undefined;
+  /**
+   * With a package path: the lines a package holds at most. Journals then open in groups as large as
+   * that (a claim's first few do not go alone), and OData groups under the threshold are split into
+   * $batch requests as usual.
+   */
+  get packageLines(): number | undefined {
+    return this.options.target.packages?.maxLines;
   }
 
   /** The step a journal needs next, or undefined when this attempt is over for it. */

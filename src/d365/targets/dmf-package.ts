@@ -29,12 +29,16 @@ export interface DmfPackageSettings {
   readonly maxWaitMs: number;
   /** F&O's "Enhanced parallel package import" is on: imports of the data project may overlap. */
   readonly parallelImports: boolean;
+  /** Lines a package holds at most (its journals whole). */
+  readonly packageLines: number;
 }
 
 export const DEFAULT_DEFINITION_GROUP = "ledger-bridge-general-journal";
 /** As Microsoft's samples poll (5-15 s), starting sooner for small packages. */
 export const DEFAULT_POLL_DELAYS_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 15_000];
 export const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
+/** Lines of a package by default: imports go one at a time, so a package is worth filling. */
+export const DEFAULT_PACKAGE_LINES = 10_000;
 /**
  * Where `auto` switches to packages. bench:bulk's crossover under its models (docs/benchmarks.md):
  * below it, a package's fixed cost (upload, the import's start, polling) outweighs what it saves.
@@ -48,14 +52,18 @@ export interface PackagePath {
   readonly pollDelaysMs: readonly number[];
   readonly maxWaitMs: number;
   readonly parallelImports: boolean;
+  readonly maxLines: number;
   /** The journal with what the data file needs beyond it (its dimension display values). */
   packaged(journal: Journal, marker: string, placeholder: string): PackagedJournal;
-  /** The journals of one company carrying these markers, a few markers a query. */
+  /** The journals of one company carrying these markers (those numbered after `after` read first). */
   findMany(
     entities: Entities,
     company: string,
     markers: readonly string[],
+    after?: string,
   ): Promise<Map<string, FoundJournal[]>>;
+  /** The company's highest journal batch number now (undefined: none). */
+  lastBatchNumber(entities: Entities, company: string): Promise<string | undefined>;
 }
 
 export class DmfPackageTarget extends LedgerJournalTarget {
@@ -71,13 +79,15 @@ export class DmfPackageTarget extends LedgerJournalTarget {
       pollDelaysMs: settings.pollDelaysMs,
       maxWaitMs: settings.maxWaitMs,
       parallelImports: settings.parallelImports,
+      maxLines: settings.packageLines,
       packaged: (journal, marker, placeholder) => ({
         journal,
         marker,
         placeholder,
         dimensions: this.dimensionsOf(journal, []),
       }),
-      findMany: (entities, company, markers) => this.findMany(entities, company, markers),
+      findMany: (entities, company, markers, after) => this.findMany(entities, company, markers, after),
+      lastBatchNumber: (entities, company) => this.lastBatchNumber(entities, company),
     };
   }
 

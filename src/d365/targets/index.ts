@@ -8,6 +8,7 @@ import {
   DEFAULT_AUTO_THRESHOLD,
   DEFAULT_DEFINITION_GROUP,
   DEFAULT_MAX_WAIT_MS,
+  DEFAULT_PACKAGE_LINES,
   DEFAULT_POLL_DELAYS_MS,
   type DmfPackageSettings,
   DmfPackageTarget,
@@ -72,6 +73,7 @@ function packageSettings(kind: "dmf-package" | "auto", raw: Raw): DmfPackageSett
     pollDelaysMs,
     maxWaitMs: positive(raw.maxWaitMs, "target.maxWaitMs") ?? DEFAULT_MAX_WAIT_MS,
     parallelImports: flag(raw.parallelImports, "target.parallelImports") ?? false,
+    packageLines: positive(raw.packageLines, "target.packageLines") ?? DEFAULT_PACKAGE_LINES,
     ...(dimensionFormat ? { dimensionFormat } : {}),
   };
 }

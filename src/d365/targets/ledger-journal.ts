@@ -6,7 +6,7 @@
 import { ACCOUNT_TYPES, type Journal, type JournalLine } from "../../core/journal.js";
 import type { BatchOperation } from "../batch.js";
 import type { Entities } from "../entities.js";
-import { and, eq, or, startsWith } from "../query.js";
+import { and, compare, eq, or, startsWith } from "../query.js";
 import { carriesMarker, MARKER_PREFIX, markedText, markerIn } from "./marker.js";
 import {
   accountTypeProblems,
@@ -44,6 +44,8 @@ const LINES = "LedgerJournalLines";
 const DESCRIPTION_LENGTH = 60;
 /** Markers in one `$filter` (each a startswith of up to 40 characters: the URL stays short). */
 const MARKERS_A_QUERY = 25;
+/** Marker queries in flight at once (of the client's connections). */
+const QUERIES_AT_ONCE = 4;
 
 export function headerPayload(journal: Journal, marker: string): Record<string, unknown> {
   return {
@@ -137,19 +139,58 @@ export class LedgerJournalTarget implements JournalTarget {
     );
   }
 
+  /** The company's highest journal batch number (where the journals of an import will follow). */
+  async lastBatchNumber(entities: Entities, company: string): Promise<string | undefined> {
+    const [last] = await entities.queryAll(HEADERS, {
+      filter: eq("dataAreaId", company),
+      select: ["JournalBatchNumber"],
+      orderBy: ["JournalBatchNumber desc"],
+      top: 1,
+      crossCompany: true,
+    });
+    return last === undefined ? undefined : String(last.JournalBatchNumber);
+  }
+
   /**
-   * The journals carrying these markers in one company, a few markers a query (the package path
-   * finds a whole package's journals this way); DELIVERY_MARKER_AMBIGUOUS for a marker found twice.
+   * The journals carrying these markers in one company (every one found, by batch number). With
+   * `after`, the journals numbered after it are read first — one range query (and its pages) for a
+   * whole package, whose journals F&O numbered from its sequence — and only markers not found there
+   * are looked for by marker, 25 a query.
    */
   async findMany(
     entities: Entities,
     company: string,
     markers: readonly string[],
+    after?: string,
   ): Promise<Map<string, FoundJournal[]>> {
     const found = new Map<string, FoundJournal[]>(markers.map((marker) => [marker, []]));
-    for (let start = 0; start < markers.length; start += MARKERS_A_QUERY) {
-      const chunk = markers.slice(start, start + MARKERS_A_QUERY);
-      const headers = await entities.queryAll(HEADERS, {
+    const take = (header: Record<string, unknown>) => {
+      const marker = markerIn(header.Description);
+      const list = marker === undefined ? undefined : found.get(marker);
+      const batchNumber = String(header.JournalBatchNumber);
+      // One marker can be the start of another's (lb:k-8, lb:k-87): a header comes back from every
+      // query whose markers it starts with, and counts once.
+      if (
+        list !== undefined &&
+        carriesMarker(header.Description, marker as string) &&
+        !list.some((each) => each.batchNumber === batchNumber)
+      )
+        list.push({ batchNumber, company });
+    };
+    if (after !== undefined) {
+      for await (const header of entities.query(HEADERS, {
+        filter: and(eq("dataAreaId", company), compare("JournalBatchNumber", "gt", after)),
+        select: ["JournalBatchNumber", "Description"],
+        crossCompany: true,
+      }))
+        take(header);
+      markers = markers.filter((marker) => found.get(marker)?.length === 0);
+    }
+    const chunks: string[][] = [];
+    for (let start = 0; start < markers.length; start += MARKERS_A_QUERY)
+      chunks.push(markers.slice(start, start + MARKERS_A_QUERY));
+    const query = (chunk: readonly string[]) =>
+      entities.queryAll(HEADERS, {
         filter: and(
           eq("dataAreaId", company),
           or(...chunk.map((marker) => startsWith("Description", marker))),
@@ -157,19 +198,10 @@ export class LedgerJournalTarget implements JournalTarget {
         select: ["JournalBatchNumber", "Description"],
         crossCompany: true,
       });
-      for (const header of headers) {
-        const marker = markerIn(header.Description);
-        const list = marker === undefined ? undefined : found.get(marker);
-        const batchNumber = String(header.JournalBatchNumber);
-        // One marker can be the start of another's (lb:k-8, lb:k-87): a header comes back from every
-        // query whose markers it starts with, and counts once.
-        if (
-          list !== undefined &&
-          carriesMarker(header.Description, marker as string) &&
-          !list.some((each) => each.batchNumber === batchNumber)
-        )
-          list.push({ batchNumber, company });
-      }
+    // A few queries at a time: a package of 500 journals needs 20 of them.
+    for (let start = 0; start < chunks.length; start += QUERIES_AT_ONCE) {
+      const answers = await Promise.all(chunks.slice(start, start + QUERIES_AT_ONCE).map(query));
+      for (const header of answers.flat()) take(header);
     }
     return found;
   }
