@@ -175,8 +175,9 @@ describe("PostgreSQL connections terminated during delivery", async () => {
         LEDGER_BRIDGE_STORE: store.url,
       };
       // post stores in chunks and delivers while it reads: a short run, whose connections are often
-      // idle between uses. The blips come faster and stop when the run ends; F&O answers after 20 ms.
-      await emulator.admin.configure({ latency: { perRequestMs: 20, perOperationMs: 0 } });
+      // idle between uses. The blips come faster and stop when the run ends; F&O answers after 40 ms
+      // (at 20 ms a run on a loaded machine could end before half the blips had struck).
+      await emulator.admin.configure({ latency: { perRequestMs: 40, perOperationMs: 0 } });
       let ended = false;
       const [run, terminated] = await Promise.all([
         cli(["post", file, "--post", "--json"], { env }).finally(() => {
