@@ -3,6 +3,7 @@
  * network: whether a failed request's bytes may have reached the server. A failure before the request
  * was written (refused connection, DNS, TLS) provably changed nothing; any later failure may have.
  */
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { createSecureContext, type TLSSocket } from "node:tls";
 import { withSystemRoots } from "../common/https.js";
@@ -37,6 +38,7 @@ export class TransportFailure extends Error {
   }
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL"]);
 const REFUSED_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
 const TLS_CODES = new Set([
@@ -58,8 +60,10 @@ export interface TransportOptions {
 
 export class HttpsTransport {
   private readonly agent: Agent;
+  private readonly plainAgent: HttpAgent;
 
   constructor(options: TransportOptions) {
+    this.plainAgent = new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets });
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSockets,
@@ -95,20 +99,29 @@ export class HttpsTransport {
         const beforeSend = kind === "dns" || kind === "refused" || kind === "tls" || (!connected && !written);
         reject(new TransportFailure(error.message, kind, !beforeSend, code, { cause: error }));
       };
-      const req = httpsRequest(request.url, {
+      // Plain HTTP only to this machine: a local storage emulator's write URL (Azurite), never F&O.
+      const plain = request.url.protocol === "http:";
+      if (plain && !LOOPBACK.has(request.url.hostname)) {
+        fail(
+          Object.assign(new Error(`plain http to ${request.url.host} is refused`), { code: "EPROTO" }),
+          "tls",
+        );
+        return;
+      }
+      const req = (plain ? httpRequest : httpsRequest)(request.url, {
         method: request.method,
         headers:
           request.body === undefined
             ? request.headers
             : { ...request.headers, "content-length": String(request.body.length) },
-        agent: this.agent,
+        agent: plain ? this.plainAgent : this.agent,
         ...(request.signal === undefined ? {} : { signal: request.signal }),
       });
       req.on("socket", (socket) => {
         const tls = socket as TLSSocket;
         // A pooled socket is connected already; a new one is once its TLS handshake is done.
         if (!tls.connecting) connected = true;
-        else tls.once("secureConnect", () => (connected = true));
+        else tls.once(plain ? "connect" : "secureConnect", () => (connected = true));
       });
       req.on("finish", () => (written = true));
       // A deadline for the whole exchange, not an idle timer: a write's longest possible time in
@@ -147,6 +160,7 @@ export class HttpsTransport {
   }
 
   close(): void {
+    this.plainAgent.destroy();
     this.agent.destroy();
   }
 }

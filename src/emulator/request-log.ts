@@ -67,7 +67,7 @@ export class RequestLog {
       time: new Date().toISOString(),
       kind,
       method: request.method,
-      path: `${request.url.pathname}${request.url.search}`,
+      path: `${request.url.pathname}${loggedSearch(request.url)}`,
       activityId: request.activityId,
       headers,
       ...(csrf === undefined ? {} : { csrf: String(csrf).toLowerCase() === "fetch" ? "fetch" : "token" }),
@@ -87,4 +87,12 @@ export class RequestLog {
   clear(): void {
     this.entries.length = 0;
   }
+}
+
+/** A query as logged: a write URL's SAS signature (`sig`) never is, whoever reads the log. */
+function loggedSearch(url: URL): string {
+  if (!url.searchParams.has("sig")) return url.search;
+  const copy = new URLSearchParams(url.searchParams);
+  copy.set("sig", "REDACTED");
+  return `?${copy.toString()}`;
 }

@@ -6,12 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { BlobServiceClient } from "@azure/storage-blob";
 import type { Journal } from "../../src/core/journal.js";
 import { decimal } from "../../src/core/money.js";
 import { createTarget, markerFor, targetSettings } from "../../src/d365/targets/index.js";
 import { DeliveryEngine } from "../../src/delivery/engine.js";
 import { enqueueJournals } from "../../src/delivery/enqueue.js";
 import type { RunningEmulator } from "../../src/emulator/index.js";
+import { type RunningAzurite, startAzurite } from "../helpers/azurite.js";
 import { clientFor, fakeTime } from "../helpers/client.js";
 import { startTestEmulator } from "../helpers/emulator.js";
 import { ENGINES, type TestStore } from "../helpers/stores.js";
@@ -175,6 +177,26 @@ describe("the package path", () => {
     }
   });
 
+  it("an upload lost (the answer dropped, then a 503): sent again under a new execution, each journal once", async () => {
+    await emulator.admin.addFault({ kind: "drop-after-commit", path: "/dmf/", method: "PUT", remaining: 1 });
+    await emulator.admin.addFault({ kind: "5xx-before-commit", path: "/dmf/", method: "PUT", remaining: 1 });
+    const journals = [journal("u-1"), journal("u-2")];
+    const { pending } = await deliver(journals, { kind: "dmf-package" });
+    assert.equal(pending, 0);
+    const faults = (await emulator.admin.call("GET", "faults")) as Array<{ remaining?: number }>;
+    assert.deepEqual(
+      faults.map((fault) => fault.remaining),
+      [0, 0],
+      "both faults struck",
+    );
+    await emulator.admin.clearFaults();
+    assert.equal(await imports(), 1, "imported once, after the third upload");
+    for (const each of journals) {
+      assert.equal((await store.store.get(each.key))?.state, "posted");
+      assert.equal((await inFno(each.key)).length, 1);
+    }
+  });
+
   it("auto: a group under the threshold goes over OData, one at or above it as a package", async () => {
     await deliver([journal("a-1"), journal("a-2")], { kind: "auto", threshold: 5 });
     assert.equal(await imports(), 0);
@@ -184,5 +206,48 @@ describe("the package path", () => {
     assert.equal(pending, 0);
     assert.equal(await imports(), 1);
     for (const each of many) assert.equal((await inFno(each.key)).length, 1);
+  });
+});
+
+describe("the package path with Azurite as the package storage", () => {
+  let emulator: RunningEmulator;
+  let azurite: RunningAzurite;
+  let store: TestStore;
+  before(async () => {
+    azurite = await startAzurite();
+    emulator = await startTestEmulator();
+    await emulator.admin.configure({ packageStorage: { connectionString: azurite.connectionString } });
+    store = await SQLITE.open();
+  });
+  after(async () => {
+    await store.cleanup();
+    await emulator.close();
+    await azurite.close();
+  });
+
+  it("uploads each package to the storage account's SAS URL and imports it from there; no signature in the emulator's log", async () => {
+    const journals = ["z-1", "z-2", "z-3"].map((key) => journal(key));
+    await enqueueJournals(store.store, journals, { source: "azurite", post: true });
+    const time = fakeTime(Date.now() + 1000);
+    const { client } = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
+    const engine = new DeliveryEngine({
+      store: store.store,
+      client,
+      target: createTarget(targetSettings({ kind: "dmf-package" })),
+      clock: time.clock,
+      sleep: time.sleep,
+    });
+    assert.equal(await engine.runUntilSettled(["z-1", "z-2", "z-3"], 60_000), 0);
+    client.close();
+    for (const each of journals) assert.equal((await store.store.get(each.key))?.state, "posted");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      "dmf",
+    );
+    const names: string[] = [];
+    for await (const blob of container.listBlobsFlat()) names.push(blob.name);
+    assert.equal(names.length, 1, "one package, in Azurite");
+    assert.match(names[0] ?? "", /^ledger-bridge-\d{14}-[0-9a-f-]{36}\.zip$/);
+    const log = JSON.stringify(await emulator.admin.requests());
+    assert.ok(!/sig=(?!REDACTED)/.test(log), "no SAS signature in the emulator's request log");
   });
 });

@@ -33,6 +33,7 @@ const CONFIG_FIELDS: ReadonlyArray<keyof EmulatorConfig> = [
   "postingParameters",
   "writeFailureStatus",
   "packageImport",
+  "packageStorage",
   "randomSeed",
   "tenantDomains",
 ];

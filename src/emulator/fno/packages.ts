@@ -125,6 +125,11 @@ export class PackageService {
     switch (action) {
       case "GetAzureWriteUrl": {
         const name = value("uniqueFileName") || randomUUID();
+        const storage = this.context.state.config.packageStorage;
+        if (storage !== undefined)
+          return storageWriteUrl(storage.connectionString, name).then((url) =>
+            answer(JSON.stringify({ BlobId: `{${randomUUID().toUpperCase()}}`, BlobUrl: url })),
+          );
         const sig = randomBytes(24).toString("base64url");
         const expiresAt = Date.now() + WRITE_URL_MS;
         this.blobs.set(name, { sig, expiresAt });
@@ -186,15 +191,15 @@ export class PackageService {
       );
     // F&O reads the package from the URL it handed out.
     const url = new URL(string("packageUrl") || "https://invalid/");
-    const blob = this.blobs.get(decodeURIComponent(url.pathname.slice(BLOB_PATH.length)));
-    if (blob?.bytes === undefined || url.searchParams.get("sig") !== blob.sig)
+    const bytes = await this.download(url);
+    if (bytes === undefined)
       return FnoErrors.packageAction(
         action,
         `The package could not be read from ${url.origin}${url.pathname}.`,
       );
     let rows: Row[];
     try {
-      rows = await this.readPackage(blob.bytes);
+      rows = await this.readPackage(bytes);
     } catch (error) {
       if (error instanceof PackageRefused) return FnoErrors.packageAction(action, error.message);
       throw error;
@@ -227,6 +232,20 @@ export class PackageService {
     if (delay <= 0) apply();
     else setTimeout(apply, delay).unref();
     return executionId;
+  }
+
+  /** The package at a write URL: the emulator's own blob, or one in the configured storage account. */
+  private async download(url: URL): Promise<Buffer | undefined> {
+    if (this.context.state.config.packageStorage !== undefined && !url.pathname.startsWith(BLOB_PATH)) {
+      const { BlobClient } = await import("@azure/storage-blob");
+      try {
+        return await new BlobClient(url.toString()).downloadToBuffer();
+      } catch {
+        return undefined;
+      }
+    }
+    const blob = this.blobs.get(decodeURIComponent(url.pathname.slice(BLOB_PATH.length)));
+    return blob?.bytes !== undefined && url.searchParams.get("sig") === blob.sig ? blob.bytes : undefined;
   }
 
   /** The data file's rows as journal fields (the package's staging step); throws PackageRefused. */
@@ -407,6 +426,21 @@ export class PackageService {
     this.executions.clear();
     this.projects.clear();
   }
+}
+
+/**
+ * A write URL in a storage account (Azurite's, in tests): a blob SAS for read and write in container
+ * `dmf`, valid as long as F&O's.
+ */
+async function storageWriteUrl(connectionString: string, name: string): Promise<string> {
+  const storage = await import("@azure/storage-blob");
+  const service = storage.BlobServiceClient.fromConnectionString(connectionString);
+  const container = service.getContainerClient("dmf");
+  await container.createIfNotExists();
+  return container.getBlockBlobClient(name).generateSasUrl({
+    permissions: storage.BlobSASPermissions.parse("rw"),
+    expiresOn: new Date(Date.now() + WRITE_URL_MS),
+  });
 }
 
 /** The Infolog text of an OData failure. */

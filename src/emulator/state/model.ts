@@ -160,6 +160,11 @@ export interface EmulatorConfig {
   /** The status of a business-rule refusal of a write: 500 (default) or 400, both seen from F&O. */
   writeFailureStatus?: 400 | 500;
   packageImport?: PackageImportModel;
+  /**
+   * An Azure Storage account (a connection string, e.g. Azurite's development account) that holds
+   * the packages: write URLs are its SAS URLs in container `dmf`. Absent: the emulator's own `/dmf/`.
+   */
+  packageStorage?: { connectionString: string };
   faults: FaultRule[];
   /** Seed of the random numbers used by fault rates. */
   randomSeed: number;
