@@ -13,8 +13,9 @@ import type { CsrfMode } from "../d365/client.js";
 import { DEFAULT_POSTING_PATH } from "../d365/posting.js";
 import { type TargetSettings, targetSettings } from "../d365/targets/index.js";
 import { type InputSettings, inputSettings } from "./input.js";
+import { checkSection, choice, type Env, type EnvSettings, FILE_SCHEMA, readEnvironment } from "./schema.js";
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from "./schema.js";
 
 export type AuthKind = CredentialKind | "login";
 
@@ -66,11 +67,8 @@ export interface WebhookSettings {
 }
 
 /** LEDGER_BRIDGE_WEBHOOK_URL (one or more, comma-separated) with its secret, or none. */
-function webhookSettings(env: Env): WebhookSettings | undefined {
-  const urls = (text(env, "LEDGER_BRIDGE_WEBHOOK_URL") ?? "")
-    .split(",")
-    .map((value) => value.trim())
-    .filter((value) => value !== "");
+function webhookSettings(settings: EnvSettings): WebhookSettings | undefined {
+  const urls = settings.LEDGER_BRIDGE_WEBHOOK_URL ?? [];
   if (urls.length === 0) return undefined;
   for (const url of urls) {
     let parsed: URL | undefined;
@@ -85,50 +83,18 @@ function webhookSettings(env: Env): WebhookSettings | undefined {
         `LEDGER_BRIDGE_WEBHOOK_URL holds '${parsed === undefined ? "a value" : parsed.protocol}' that is not an http(s) URL; give full URLs, comma-separated.`,
       );
   }
-  const secret = text(env, "LEDGER_BRIDGE_WEBHOOK_SECRET");
+  const secret = settings.LEDGER_BRIDGE_WEBHOOK_SECRET;
   if (secret === undefined || secret.length < 16)
     throw new BridgeError(
       "CONFIG_INVALID",
       "LEDGER_BRIDGE_WEBHOOK_URL is set: set LEDGER_BRIDGE_WEBHOOK_SECRET too (at least 16 characters), the key receivers check the alerts' signatures with.",
     );
-  return {
-    urls,
-    secret,
-    inDoubtAfterMs: integer(env, "LEDGER_BRIDGE_WEBHOOK_IN_DOUBT_MS", 15 * 60_000, 1000, 86_400_000),
-  };
+  return { urls, secret, inDoubtAfterMs: settings.LEDGER_BRIDGE_WEBHOOK_IN_DOUBT_MS };
 }
 
 /** The worker's default stall bound: a round's slowest steps are requests bounded by the client's timeout. */
 export function defaultStallAfterMs(timeoutMs: number): number {
   return Math.max(60_000, 2 * timeoutMs);
-}
-
-function text(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new BridgeError(
-      "CONFIG_INVALID",
-      `${name} must be a whole number from ${min} to ${max}; it is '${value}'.`,
-    );
-  }
-  return Number(value);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const value = text(env, name);
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T))
-    throw new BridgeError(
-      "CONFIG_INVALID",
-      `${name} must be one of ${allowed.join(", ")}; it is '${value}'.`,
-    );
-  return value as T;
 }
 
 function readFile(name: string, path: string): string {
@@ -139,17 +105,14 @@ function readFile(name: string, path: string): string {
   }
 }
 
-interface FileConfig {
-  target?: unknown;
-  input?: unknown;
-}
-
-function fileConfig(env: Env, cwd: string): FileConfig {
-  const explicit = text(env, "LEDGER_BRIDGE_CONFIG");
+/** The config file (LEDGER_BRIDGE_CONFIG, or ./ledger-bridge.config.json when it exists): JSON, its sections only. */
+function fileConfig(settings: EnvSettings, cwd: string): { target?: unknown; input?: unknown } {
+  const explicit = settings.LEDGER_BRIDGE_CONFIG;
   const path = explicit ?? join(cwd, "ledger-bridge.config.json");
   if (explicit === undefined && !existsSync(path)) return {};
+  let raw: unknown;
   try {
-    return JSON.parse(readFile("LEDGER_BRIDGE_CONFIG", path)) as FileConfig;
+    raw = JSON.parse(readFile("LEDGER_BRIDGE_CONFIG", path));
   } catch (error) {
     if (error instanceof BridgeError) throw error;
     throw new BridgeError(
@@ -157,30 +120,32 @@ function fileConfig(env: Env, cwd: string): FileConfig {
       `LEDGER_BRIDGE_CONFIG '${path}' is not valid JSON: ${(error as Error).message}.`,
     );
   }
+  return checkSection(FILE_SCHEMA, raw, "");
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeConfig {
+  const settings = readEnvironment(env);
   const warnings: string[] = [];
-  const file = fileConfig(env, cwd);
-  const url = text(env, "D365_URL");
+  const file = fileConfig(settings, cwd);
+  const url = settings.D365_URL;
   const environment = url === undefined ? undefined : normalizeEnvironmentUrl(url);
   if (environment !== undefined) warnings.push(...environment.warnings);
-  const secret = text(env, "AZURE_CLIENT_SECRET");
-  const certificatePath = text(env, "AZURE_CLIENT_CERTIFICATE_PATH");
+  const secret = settings.AZURE_CLIENT_SECRET;
+  const certificatePath = settings.AZURE_CLIENT_CERTIFICATE_PATH;
   const inferred: AuthKind =
     secret !== undefined ? "secret" : certificatePath !== undefined ? "certificate" : "default";
-  const kind = oneOf<AuthKind>(env, "LEDGER_BRIDGE_CREDENTIAL", [...CREDENTIAL_KINDS, "login"], inferred);
-  const caPath = text(env, "LEDGER_BRIDGE_CA_CERT");
+  const kind = checkSection(
+    choice<AuthKind>([...CREDENTIAL_KINDS, "login"]).default(inferred),
+    settings.LEDGER_BRIDGE_CREDENTIAL,
+    "LEDGER_BRIDGE_CREDENTIAL",
+  );
+  const caPath = settings.LEDGER_BRIDGE_CA_CERT;
   const caCertPem =
     caPath === undefined ? undefined : readFile("LEDGER_BRIDGE_CA_CERT", resolve(cwd, caPath));
-  const authorityHost = text(env, "AZURE_AUTHORITY_HOST");
+  const authorityHost = settings.AZURE_AUTHORITY_HOST;
   const credential: Omit<CredentialConfig, "kind"> = {
-    ...(text(env, "AZURE_TENANT_ID") === undefined
-      ? {}
-      : { tenantId: text(env, "AZURE_TENANT_ID") as string }),
-    ...(text(env, "AZURE_CLIENT_ID") === undefined
-      ? {}
-      : { clientId: text(env, "AZURE_CLIENT_ID") as string }),
+    ...(settings.AZURE_TENANT_ID === undefined ? {} : { tenantId: settings.AZURE_TENANT_ID }),
+    ...(settings.AZURE_CLIENT_ID === undefined ? {} : { clientId: settings.AZURE_CLIENT_ID }),
     ...(secret === undefined ? {} : { clientSecret: secret }),
     ...(certificatePath === undefined ? {} : { certificatePath: resolve(cwd, certificatePath) }),
     ...(authorityHost === undefined ? {} : { authorityHost }),
@@ -195,47 +160,38 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BridgeC
         throw new BridgeError("CONFIG_MISSING", `D365_URL is set, and the ${kind} credential needs ${name}.`);
     }
   }
-  const cacheKey = text(env, "LEDGER_BRIDGE_CACHE_KEY");
-  const apiAudiences = text(env, "LEDGER_BRIDGE_API_AUDIENCE")
-    ?.split(",")
-    .map((value) => value.trim())
-    .filter((value) => value !== "");
-  const apiTenantId = text(env, "LEDGER_BRIDGE_API_TENANT_ID");
-  const home = text(env, "LEDGER_BRIDGE_HOME") ?? join(homedir(), ".ledger-bridge");
-  const storeSetting = text(env, "LEDGER_BRIDGE_STORE");
+  const cacheKey = settings.LEDGER_BRIDGE_CACHE_KEY;
+  const apiAudiences = settings.LEDGER_BRIDGE_API_AUDIENCE;
+  const apiTenantId = settings.LEDGER_BRIDGE_API_TENANT_ID;
+  const home = settings.LEDGER_BRIDGE_HOME ?? join(homedir(), ".ledger-bridge");
+  const storeSetting = settings.LEDGER_BRIDGE_STORE;
   const store =
     storeSetting === undefined
       ? join(home, "outbox.db")
       : /^postgres(ql)?:\/\//i.test(storeSetting)
         ? storeSetting
         : resolve(cwd, storeSetting);
-  const timeoutMs = integer(env, "LEDGER_BRIDGE_TIMEOUT_MS", 120_000, 1000, 3_600_000);
-  const webhooks = webhookSettings(env);
+  const timeoutMs = settings.LEDGER_BRIDGE_TIMEOUT_MS;
+  const webhooks = webhookSettings(settings);
   return {
     ...(environment === undefined ? {} : { environment }),
     auth: { kind, credential },
     ...(caCertPem === undefined ? {} : { caCertPem }),
-    csrf: oneOf<CsrfMode>(env, "LEDGER_BRIDGE_CSRF", ["auto", "always", "never"], "auto"),
-    concurrency: integer(env, "LEDGER_BRIDGE_CONCURRENCY", 8, 1, 64),
+    csrf: settings.LEDGER_BRIDGE_CSRF,
+    concurrency: settings.LEDGER_BRIDGE_CONCURRENCY,
     timeoutMs,
-    postingPath: text(env, "LEDGER_BRIDGE_POSTING_PATH") ?? DEFAULT_POSTING_PATH,
+    postingPath: settings.LEDGER_BRIDGE_POSTING_PATH ?? DEFAULT_POSTING_PATH,
     target: targetSettings(file.target),
     input: inputSettings(file.input),
     home,
     store,
-    leaseMs: integer(env, "LEDGER_BRIDGE_LEASE_MS", 60_000, 1000, 3_600_000),
-    workerStallMs: integer(
-      env,
-      "LEDGER_BRIDGE_WORKER_STALL_MS",
-      defaultStallAfterMs(timeoutMs),
-      1000,
-      86_400_000,
-    ),
-    postWaitMs: integer(env, "LEDGER_BRIDGE_POST_WAIT_MS", 600_000, 0, 86_400_000),
-    batchSize: integer(env, "LEDGER_BRIDGE_BATCH_SIZE", 250, 1, 5000),
+    leaseMs: settings.LEDGER_BRIDGE_LEASE_MS,
+    workerStallMs: settings.LEDGER_BRIDGE_WORKER_STALL_MS ?? defaultStallAfterMs(timeoutMs),
+    postWaitMs: settings.LEDGER_BRIDGE_POST_WAIT_MS,
+    batchSize: settings.LEDGER_BRIDGE_BATCH_SIZE,
     ...(cacheKey === undefined ? {} : { cacheKey }),
-    apiRateLimit: integer(env, "LEDGER_BRIDGE_API_RATE_LIMIT", 50, 1, 100_000),
-    ...(apiAudiences === undefined ? {} : { apiAudiences }),
+    apiRateLimit: settings.LEDGER_BRIDGE_API_RATE_LIMIT,
+    ...(apiAudiences === undefined || apiAudiences.length === 0 ? {} : { apiAudiences }),
     ...(apiTenantId === undefined ? {} : { apiTenantId }),
     ...(webhooks === undefined ? {} : { webhooks }),
     warnings,

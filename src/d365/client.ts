@@ -19,6 +19,7 @@ import type { Logger } from "pino";
 import type { TokenProvider } from "../auth/token-provider.js";
 import { type PlainJson, parseJson, stringifyJson, toPlain } from "../common/json.js";
 import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
+import { DEFAULTS } from "../config/defaults.js";
 import type { ErrorCode } from "../core/errors/codes.js";
 import { endWithError, tracer } from "../telemetry/tracing.js";
 import { D365Error, type D365ErrorDetails, InDoubtError, parseInfolog } from "./errors.js";
@@ -217,9 +218,9 @@ export class D365Client {
     this.sleep = options.sleep ?? realSleepFn;
     this.random = options.random ?? Math.random;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.csrf = options.csrf ?? "auto";
-    const concurrency = options.concurrency ?? 8;
+    const concurrency = options.concurrency ?? DEFAULTS.concurrency;
     this.limiter = new Limiter(concurrency);
     this.gate = new ThrottleGate(this.clock, this.sleep);
     this.transport = new HttpsTransport({

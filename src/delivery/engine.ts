@@ -15,6 +15,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { type Clock, realSleepFn, type Sleep, systemClock } from "../common/time.js";
+import { DEFAULTS } from "../config/defaults.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { D365Client } from "../d365/client.js";
 import { Entities } from "../d365/entities.js";
@@ -48,7 +49,7 @@ export interface EngineOptions {
    * 5,000: requests of 10 s left slots idle at every turn and at the end).
    */
   readonly maxBatchOperations?: number;
-  /** How long a claim (or a heartbeat) gives the worker to send writes for its journals (default 120,000). */
+  /** How long a claim (or a heartbeat) gives the worker to send writes for its journals (default 60,000). */
   readonly leaseMs?: number;
   /**
    * How long past that a journal stays out of other workers' reach: the longest a write sent just
@@ -121,10 +122,10 @@ export class DeliveryEngine {
     this.client = options.client;
     this.target = options.target ?? createTarget();
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
-    this.batchSize = options.batchSize ?? 250;
-    this.concurrency = options.concurrency ?? 8;
-    this.maxBatchOperations = options.maxBatchOperations ?? 2000;
-    this.leaseMs = options.leaseMs ?? 120_000;
+    this.batchSize = options.batchSize ?? DEFAULTS.batchSize;
+    this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
+    this.maxBatchOperations = options.maxBatchOperations ?? DEFAULTS.maxBatchOperations;
+    this.leaseMs = options.leaseMs ?? DEFAULTS.leaseMs;
     this.writeGraceMs = options.writeGraceMs ?? Math.ceil(options.client.timeoutMs * 1.1);
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? realSleepFn;
@@ -141,7 +142,7 @@ export class DeliveryEngine {
       store: this.store,
       workerId: this.workerId,
       clock: this.clock,
-      maxAttempts: options.maxAttempts ?? 10,
+      maxAttempts: options.maxAttempts ?? DEFAULTS.maxAttempts,
       backoffMs: (attempt) => this.backoff(attempt),
       onProgress: () => {
         this.lastProgressAt = this.clock.now();

@@ -7,11 +7,13 @@
  * keys keep it from being stored twice. Contents taken are remembered in `.taken/<sha256>` blobs.
  */
 import { type ContainerClient, RestError } from "@azure/storage-blob";
+import { DEFAULTS } from "../config/defaults.js";
+import { readEnvironment } from "../config/schema.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import { type Claim, type Inbox, ignoredName, type PickupReport } from "./inbox.js";
 
 /** Azure allows leases of 15 to 60 seconds (or infinite, never used: a stopped taker would keep it). */
-export const DEFAULT_LEASE_SECONDS = 60;
+export const DEFAULT_LEASE_SECONDS: number = DEFAULTS.pickupLeaseSeconds;
 
 const status = (error: unknown) => (error instanceof RestError ? error.statusCode : undefined);
 
@@ -153,13 +155,5 @@ export async function containerFromEnv(
 
 /** LEDGER_BRIDGE_PICKUP_LEASE_SECONDS: how long a blob stays taken without renewal (15–60). */
 export function leaseSecondsFrom(env: Readonly<Record<string, string | undefined>>): number {
-  const text = env.LEDGER_BRIDGE_PICKUP_LEASE_SECONDS;
-  if (text === undefined || text === "") return DEFAULT_LEASE_SECONDS;
-  const seconds = Number(text);
-  if (!Number.isInteger(seconds) || seconds < 15 || seconds > 60)
-    throw new BridgeError(
-      "CONFIG_INVALID",
-      "LEDGER_BRIDGE_PICKUP_LEASE_SECONDS must be a whole number from 15 to 60.",
-    );
-  return seconds;
+  return readEnvironment(env).LEDGER_BRIDGE_PICKUP_LEASE_SECONDS;
 }

@@ -197,6 +197,6 @@ describe("ledger-bridge validate: Excel, profiles and the config's input section
     writeFileSync(config, JSON.stringify({ input: { ...input, locale: { decimal: "dot" } } }));
     const refused = await cli(["validate", file], { env: { LEDGER_BRIDGE_CONFIG: config } });
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /input\.locale\.decimal in the config file must be "point" or "comma"/);
+    assert.match(refused.stderr, /input\.locale\.decimal must be one of point, comma; it is 'dot'/);
   });
 });

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { DeliveryAlerts } from "../../alerts/delivery-alerts.js";
 import { Webhooks } from "../../alerts/webhooks.js";
 import { systemClock } from "../../common/time.js";
+import { readEnvironment } from "../../config/schema.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import type { EngineEvent } from "../../delivery/engine.js";
 import { startThreadedEngine } from "../../delivery/threaded-engine.js";
@@ -52,9 +53,9 @@ export async function runServe(
   onListening?: (serving: Serving) => void,
 ): Promise<number> {
   // --port and --host, else PORT and HOST (as container platforms and process managers set them).
-  const port =
-    wholeNumber(flags.port === undefined ? "PORT" : "--port", flags.port ?? io.env.PORT, 65535) ?? 8080;
-  const host = flags.host ?? io.env.HOST ?? "127.0.0.1";
+  const settings = readEnvironment(io.env);
+  const port = wholeNumber("--port", flags.port, 65535) ?? settings.PORT;
+  const host = flags.host ?? settings.HOST;
   const runtime = await openRuntime(io, { threadedStore: true });
   // Keys, idempotency and audit: in the outbox's database, through its connection (PostgreSQL's pool),
   // or — the SQLite outbox on its own thread — kept by that thread, off the API's thread.

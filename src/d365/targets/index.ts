@@ -2,6 +2,9 @@
  * The delivery targets, by kind: settings (data, from the config file) are checked and turned into a
  * strategy here and nowhere else. A new kind of target is one more entry in TARGETS.
  */
+
+import { z } from "zod";
+import { checkSection, choice } from "../../config/schema.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import { ACCOUNT_TYPES, type AccountType } from "../../core/journal.js";
 import {
@@ -19,113 +22,116 @@ import type { JournalTarget } from "./target.js";
 
 export type TargetSettings = LedgerJournalSettings | FlatEntitySettings | DmfPackageSettings;
 
-type Raw = Record<string, unknown>;
+/** A list of names (dimensions, in order). */
+const names = z.array(z.string().min(1), { error: "must be a list of names" });
+const count = z.number({ error: "must be a whole number of at least 1" }).int().min(1, {
+  error: "must be a whole number of at least 1",
+});
+/** A property name of an OData entity. */
+const property = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a property name" });
+const FLAT_FIELDS = [
+  "company",
+  "journalBatchNumber",
+  "journalName",
+  "accountType",
+  "account",
+  "currency",
+  "debit",
+  "credit",
+  "transDate",
+  "voucher",
+  "text",
+  "marker",
+  "offsetAccountType",
+  "offsetAccount",
+  "exchangeRate",
+  "dimensions",
+] as const;
 
-function strings(value: unknown, setting: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item === ""))
-    throw new BridgeError("CONFIG_INVALID", `${setting} must be a list of names.`);
-  return value as string[];
-}
+const packageSettings = {
+  definitionGroup: z.string().min(1, { error: "must be the name of a data project" }).optional(),
+  dimensionFormat: names.optional(),
+  pollDelaysMs: z
+    .array(z.number().positive(), { error: "must be a list of waits in milliseconds" })
+    .min(1, { error: "must be a list of waits in milliseconds" })
+    .optional(),
+  maxWaitMs: count.optional(),
+  parallelImports: z.boolean({ error: "must be true or false" }).optional(),
+  packageLines: count.optional(),
+};
 
-function positive(value: unknown, setting: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
-    throw new BridgeError("CONFIG_INVALID", `${setting} must be a whole number of at least 1.`);
-  return value;
-}
-
-function flag(value: unknown, setting: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "boolean")
-    throw new BridgeError("CONFIG_INVALID", `${setting} must be true or false.`);
-  return value;
-}
-
-/** The package path's settings, for `dmf-package` (every group by package) and `auto` (by size). */
-function packageSettings(kind: "dmf-package" | "auto", raw: Raw): DmfPackageSettings {
-  const dimensionFormat = strings(raw.dimensionFormat, "target.dimensionFormat");
-  if (
-    raw.definitionGroup !== undefined &&
-    (typeof raw.definitionGroup !== "string" || raw.definitionGroup === "")
-  )
-    throw new BridgeError("CONFIG_INVALID", "target.definitionGroup must be the name of a data project.");
-  let pollDelaysMs = DEFAULT_POLL_DELAYS_MS;
-  if (raw.pollDelaysMs !== undefined) {
-    const delays = raw.pollDelaysMs;
-    if (
-      !Array.isArray(delays) ||
-      delays.length === 0 ||
-      delays.some((d) => typeof d !== "number" || !(d > 0))
-    )
-      throw new BridgeError("CONFIG_INVALID", "target.pollDelaysMs must be a list of waits in milliseconds.");
-    pollDelaysMs = delays as number[];
-  }
-  if (kind === "dmf-package" && raw.threshold !== undefined)
-    throw new BridgeError(
-      "CONFIG_INVALID",
-      "target.threshold belongs to target kind auto (dmf-package sends every journal by package).",
-    );
+/** The package path's settings with their defaults, for `dmf-package` (every group) and `auto` (by size). */
+function withPackageDefaults(
+  kind: "dmf-package" | "auto",
+  raw: z.output<z.ZodObject<typeof packageSettings>> & { threshold?: number | undefined },
+): DmfPackageSettings {
   return {
     kind,
-    definitionGroup: (raw.definitionGroup as string | undefined) ?? DEFAULT_DEFINITION_GROUP,
-    threshold: kind === "auto" ? (positive(raw.threshold, "target.threshold") ?? DEFAULT_AUTO_THRESHOLD) : 1,
-    pollDelaysMs,
-    maxWaitMs: positive(raw.maxWaitMs, "target.maxWaitMs") ?? DEFAULT_MAX_WAIT_MS,
-    parallelImports: flag(raw.parallelImports, "target.parallelImports") ?? false,
-    packageLines: positive(raw.packageLines, "target.packageLines") ?? DEFAULT_PACKAGE_LINES,
-    ...(dimensionFormat ? { dimensionFormat } : {}),
+    definitionGroup: raw.definitionGroup ?? DEFAULT_DEFINITION_GROUP,
+    threshold: kind === "auto" ? (raw.threshold ?? DEFAULT_AUTO_THRESHOLD) : 1,
+    pollDelaysMs: raw.pollDelaysMs ?? DEFAULT_POLL_DELAYS_MS,
+    maxWaitMs: raw.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+    parallelImports: raw.parallelImports ?? false,
+    packageLines: raw.packageLines ?? DEFAULT_PACKAGE_LINES,
+    ...(raw.dimensionFormat ? { dimensionFormat: raw.dimensionFormat } : {}),
   };
 }
 
 interface TargetKind {
-  /** Checks the config file's `target` object and fills in the defaults. */
-  settings(raw: Raw): TargetSettings;
+  /** The config file's `target` object for this kind (every other key is refused, by name). */
+  readonly schema: z.ZodType;
+  /** The checked object with the defaults filled in. */
+  settings(checked: never): TargetSettings;
   create(settings: never): JournalTarget;
 }
 
 const TARGETS: Record<string, TargetKind> = {
   "ledger-journal": {
-    settings: (raw) => {
-      const dimensionFormat = strings(raw.dimensionFormat, "target.dimensionFormat");
-      return { kind: "ledger-journal", ...(dimensionFormat ? { dimensionFormat } : {}) };
-    },
+    schema: z.strictObject({ kind: z.literal("ledger-journal"), dimensionFormat: names.optional() }),
+    settings: (raw: { dimensionFormat?: string[] }) => ({
+      kind: "ledger-journal",
+      ...(raw.dimensionFormat ? { dimensionFormat: raw.dimensionFormat } : {}),
+    }),
     create: (settings: LedgerJournalSettings) => new LedgerJournalTarget(settings),
   },
   "flat-entity": {
-    settings: (raw) => {
-      const dimensionFormat = strings(raw.dimensionFormat, "target.dimensionFormat");
-      const accountTypes = strings(raw.accountTypes, "target.accountTypes");
-      const wrong = accountTypes?.filter((type) => !ACCOUNT_TYPES.includes(type as AccountType)) ?? [];
-      if (wrong.length > 0)
-        throw new BridgeError(
-          "CONFIG_INVALID",
-          `target.accountTypes: ${wrong.join(", ")} ${wrong.length === 1 ? "is" : "are"} not one of ${ACCOUNT_TYPES.join(", ")}.`,
-        );
-      const fields = raw.fields ?? {};
-      if (typeof fields !== "object" || fields === null || Array.isArray(fields))
-        throw new BridgeError("CONFIG_INVALID", "target.fields must be an object of field names.");
-      for (const [name, value] of Object.entries(fields))
-        if (typeof value !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
-          throw new BridgeError("CONFIG_INVALID", `target.fields.${name} must be a property name.`);
-      if (raw.entitySet !== undefined && typeof raw.entitySet !== "string")
-        throw new BridgeError("CONFIG_INVALID", "target.entitySet must be an entity set name.");
-      return {
-        kind: "flat-entity",
-        entitySet: (raw.entitySet as string | undefined) ?? REPORT_FLAT_ENTITY.entitySet,
-        fields: { ...REPORT_FLAT_ENTITY.fields, ...(fields as Record<string, string>) },
-        ...(dimensionFormat ? { dimensionFormat } : {}),
-        ...(accountTypes ? { accountTypes: accountTypes as AccountType[] } : {}),
-      };
-    },
+    schema: z.strictObject({
+      kind: z.literal("flat-entity"),
+      entitySet: z.string().min(1, { error: "must be an entity set name" }).optional(),
+      fields: z
+        .strictObject(Object.fromEntries(FLAT_FIELDS.map((name) => [name, property.optional()])))
+        .optional(),
+      dimensionFormat: names.optional(),
+      accountTypes: z.array(choice(ACCOUNT_TYPES)).optional(),
+    }),
+    settings: (raw: {
+      entitySet?: string;
+      fields?: Record<string, string | undefined>;
+      dimensionFormat?: string[];
+      accountTypes?: AccountType[];
+    }) => ({
+      kind: "flat-entity",
+      entitySet: raw.entitySet ?? REPORT_FLAT_ENTITY.entitySet,
+      fields: {
+        ...REPORT_FLAT_ENTITY.fields,
+        ...(Object.fromEntries(
+          Object.entries(raw.fields ?? {}).filter(([, value]) => value !== undefined),
+        ) as Record<string, string>),
+      },
+      ...(raw.dimensionFormat ? { dimensionFormat: raw.dimensionFormat } : {}),
+      ...(raw.accountTypes ? { accountTypes: raw.accountTypes } : {}),
+    }),
     create: (settings: FlatEntitySettings) => new FlatEntityTarget(settings),
   },
   "dmf-package": {
-    settings: (raw) => packageSettings("dmf-package", raw),
+    schema: z.strictObject({ kind: z.literal("dmf-package"), ...packageSettings }),
+    settings: (raw: z.output<z.ZodObject<typeof packageSettings>>) => withPackageDefaults("dmf-package", raw),
     create: (settings: DmfPackageSettings) => new DmfPackageTarget(settings),
   },
   auto: {
-    settings: (raw) => packageSettings("auto", raw),
+    schema: z.strictObject({ kind: z.literal("auto"), threshold: count.optional(), ...packageSettings }),
+    settings: (raw: z.output<z.ZodObject<typeof packageSettings>> & { threshold?: number }) =>
+      withPackageDefaults("auto", raw),
     create: (settings: DmfPackageSettings) => new DmfPackageTarget(settings),
   },
 };
@@ -148,8 +154,14 @@ export function targetSettings(raw: unknown): TargetSettings {
   if (raw === undefined || raw === null) return DEFAULT_TARGET;
   if (typeof raw !== "object" || Array.isArray(raw))
     throw new BridgeError("CONFIG_INVALID", "target must be an object with a kind.");
-  const object = raw as Raw;
-  return kindOf(object.kind ?? DEFAULT_TARGET.kind).settings(object);
+  const object = { kind: DEFAULT_TARGET.kind, ...(raw as Record<string, unknown>) };
+  if (object.kind === "dmf-package" && "threshold" in object)
+    throw new BridgeError(
+      "CONFIG_INVALID",
+      "target.threshold belongs to target kind auto (dmf-package sends every journal by package).",
+    );
+  const kind = kindOf(object.kind);
+  return kind.settings(checkSection(kind.schema, object, "target") as never);
 }
 
 export function createTarget(settings: TargetSettings = DEFAULT_TARGET): JournalTarget {
