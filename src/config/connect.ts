@@ -6,7 +6,7 @@ import type { EnvironmentUrl } from "../auth/environment-url.js";
 import { type LoginConfig, LoginCredential } from "../auth/login.js";
 import { TokenProvider } from "../auth/token-provider.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
-import { type ClientEvent, D365Client } from "../d365/client.js";
+import { type ClientEvent, D365Client, type D365ClientOptions } from "../d365/client.js";
 import type { BridgeConfig } from "./index.js";
 
 export function loginCacheFile(config: BridgeConfig): string {
@@ -45,17 +45,28 @@ export function tokenProvider(config: BridgeConfig, environment: EnvironmentUrl)
   return tokenProviderFor({ kind: config.auth.kind, ...config.auth.credential }, environment.scope);
 }
 
+/**
+ * The F&O client for the configuration: the one place a client is composed (delivery, commands, the
+ * doctor). `tokens` shares a provider already made; `tuning` overrides what a caller needs otherwise
+ * (the doctor: fewer connections, a short timeout, no sitting out throttling).
+ */
 export function connect(
   config: BridgeConfig,
   environment: EnvironmentUrl,
-  options: { logger?: Logger; onEvent?: (event: ClientEvent) => void } = {},
+  options: {
+    logger?: Logger;
+    onEvent?: (event: ClientEvent) => void;
+    tokens?: TokenProvider;
+    tuning?: Pick<D365ClientOptions, "concurrency" | "timeoutMs" | "retry">;
+  } = {},
 ): D365Client {
   return new D365Client({
     url: environment.url,
-    tokens: tokenProvider(config, environment),
+    tokens: options.tokens ?? tokenProvider(config, environment),
     csrf: config.csrf,
     concurrency: config.concurrency,
     timeoutMs: config.timeoutMs,
+    ...options.tuning,
     ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),

@@ -2,11 +2,11 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { inspectToken } from "../../auth/token-claims.js";
 import type { TokenProvider } from "../../auth/token-provider.js";
-import { tokenProvider } from "../../config/connect.js";
+import { connect, tokenProvider } from "../../config/connect.js";
 import { UsageError } from "../../core/errors/bridge-error.js";
 import type { Issue } from "../../core/errors/issue.js";
 import type { Journal } from "../../core/journal.js";
-import { D365Client } from "../../d365/client.js";
+import type { D365Client } from "../../d365/client.js";
 import { createTarget } from "../../d365/targets/index.js";
 import { preflight } from "../../delivery/preflight.js";
 import { causeOf } from "../../doctor/causes.js";
@@ -80,15 +80,14 @@ export async function runDoctorCommand(flags: DoctorFlags, io: CliIo): Promise<n
     return tokens;
   };
   const lazyClient = () => {
-    client ??= new D365Client({
-      url: environment.url,
+    client ??= connect(config, environment, {
       tokens: lazyTokens(),
-      csrf: config.csrf,
-      concurrency: 2,
-      timeoutMs: 15_000,
       // The doctor reports throttling; it does not sit it out.
-      retry: { maxRetries: 1, baseDelayMs: 200, maxThrottleRetries: 1, maxRetryAfterMs: 5000 },
-      ...(config.caCertPem === undefined ? {} : { caCertPem: config.caCertPem }),
+      tuning: {
+        concurrency: 2,
+        timeoutMs: 15_000,
+        retry: { maxRetries: 1, baseDelayMs: 200, maxThrottleRetries: 1, maxRetryAfterMs: 5000 },
+      },
     });
     return client;
   };
