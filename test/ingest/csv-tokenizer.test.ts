@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { type CsvToken, CsvTokenizer, detectDelimiter } from "../../src/ingest/csv/tokenizer.js";
+import { type CsvToken, CsvTokenizer, detectDelimiter } from "../../src/common/csv-tokenizer.js";
 
 /** Feeds the text in pieces of `size` characters, so every chunk boundary gets exercised. */
 function tokenize(text: string, size = Number.POSITIVE_INFINITY, delimiter = ","): CsvToken[] {

@@ -13,8 +13,8 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import Big from "big.js";
+import { CsvTokenizer } from "../../common/csv-tokenizer.js";
 import { readZip } from "../../common/zip.js";
-import { CsvTokenizer } from "../../ingest/csv/tokenizer.js";
 import type { EmulatorContext } from "../context.js";
 import { type EmuRequest, type EmuResponse, header, json } from "../http.js";
 import type { PackageImportModel, Row } from "../state/model.js";

@@ -2,13 +2,14 @@
  * Reads journals from a CSV stream: the tokenizer's rows into the table reader (src/ingest/table),
  * which resolves the header under an input profile and groups rows into journals.
  */
+
+import { type CsvToken, CsvTokenizer, detectDelimiter } from "../../common/csv-tokenizer.js";
 import { type Issue, issue } from "../../core/errors/issue.js";
 import type { SourceEvent } from "../assemble.js";
 import { Utf8Decoder } from "../decode.js";
 import { SourceProblem } from "../problem.js";
 import type { TableOptions } from "../table/options.js";
 import { HeaderProblem, TableJournalReader } from "../table/reader.js";
-import { type CsvToken, CsvTokenizer, detectDelimiter } from "./tokenizer.js";
 
 /** CSV rows into the table reader: syntax errors and ragged rows are the CSV's own problems. */
 class CsvRows {
