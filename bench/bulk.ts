@@ -9,13 +9,10 @@
  */
 import { performance } from "node:perf_hooks";
 import type { TargetSettings } from "../src/d365/targets/index.js";
+import { arg } from "./args.js";
 import { deliverWithBridge, generate } from "./clients.js";
 import { startEmulatorProcess } from "./emulator-process.js";
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const JOURNALS = arg("--journals", 100_000);
 const RUNS = arg("--runs", 1);
 const LATENCY = { perRequestMs: arg("--request-ms", 100), perOperationMs: arg("--operation-ms", 2) };

@@ -15,11 +15,8 @@ import { join } from "node:path";
 import { openStore } from "../src/outbox/open.js";
 import type { NewJournal } from "../src/outbox/store.js";
 import { StateCounts } from "../src/server/state-counts.js";
+import { arg } from "./args.js";
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const BACKLOG = arg("--backlog", 100_000);
 const CLAIMS = arg("--claims", 5);
 const location =

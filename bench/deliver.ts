@@ -1,12 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { REPORT_FLAT_ENTITY, type TargetSettings } from "../src/d365/targets/index.js";
+import { arg } from "./args.js";
 import { counts, deliverWithBridge, generate, naive } from "./clients.js";
 import { startEmulatorProcess } from "./emulator-process.js";
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const JOURNALS = arg("--journals", 10_000);
 const NAIVE = arg("--naive", 200);
 const LATENCY = { perRequestMs: arg("--request-ms", 100), perOperationMs: arg("--operation-ms", 2) };

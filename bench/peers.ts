@@ -14,13 +14,10 @@
  */
 import { performance } from "node:perf_hooks";
 import { REPORT_FLAT_ENTITY } from "../src/d365/targets/index.js";
+import { arg } from "./args.js";
 import { counts, deliverWithBridge, generate, naive, sapPeer } from "./clients.js";
 import { startEmulatorProcess } from "./emulator-process.js";
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const JOURNALS = arg("--journals", 10_000);
 const PEER = arg("--peer", 50);
 const NAIVE = arg("--naive", 20);

@@ -13,11 +13,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "../src/outbox/open.js";
 import { quickCheck, scanPages } from "../src/outbox/sqlite-integrity.js";
+import { arg } from "./args.js";
 
-const arg = (name: string, fallback: number) => {
-  const index = process.argv.indexOf(name);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-};
 const JOURNALS = arg("--journals", 1_000_000);
 const RUNS = arg("--runs", 3);
 const file = join(mkdtempSync(join(tmpdir(), "lb-bench-check-")), "outbox.db");

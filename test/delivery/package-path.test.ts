@@ -46,6 +46,20 @@ function journal(key: string, account = "110110"): Journal {
   };
 }
 
+/** A worker on the package path with its own client, on a clock a second ahead (every journal due). */
+function packageEngine(emulator: RunningEmulator, store: TestStore) {
+  const time = fakeTime(Date.now() + 1000);
+  const { client } = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
+  const engine = new DeliveryEngine({
+    store: store.store,
+    client,
+    target: createTarget(targetSettings({ kind: "dmf-package" })),
+    clock: time.clock,
+    sleep: time.sleep,
+  });
+  return { engine, client };
+}
+
 describe("the package path", () => {
   let emulator: RunningEmulator;
   let store: TestStore;
@@ -120,15 +134,7 @@ describe("the package path", () => {
     assert.deepEqual(states, ["posted", "posted", "dead", "dead"]);
     assert.match((await store.store.get("s-3"))?.lastError ?? "", /Failed.*stopped/);
     await store.store.redrive(["s-3", "s-4"], "test", Date.now());
-    const time = fakeTime(Date.now() + 1000);
-    const { client } = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
-    const engine = new DeliveryEngine({
-      store: store.store,
-      client,
-      target: createTarget(targetSettings({ kind: "dmf-package" })),
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const { engine, client } = packageEngine(emulator, store);
     assert.equal(await engine.runUntilSettled(["s-3", "s-4"], 60_000), 0);
     client.close();
     for (const each of journals) {
@@ -228,15 +234,7 @@ describe("the package path with Azurite as the package storage", () => {
   it("uploads each package to the storage account's SAS URL and imports it from there; no signature in the emulator's log", async () => {
     const journals = ["z-1", "z-2", "z-3"].map((key) => journal(key));
     await enqueueJournals(store.store, journals, { source: "azurite", post: true });
-    const time = fakeTime(Date.now() + 1000);
-    const { client } = clientFor(emulator, { clock: time.clock, sleep: time.sleep });
-    const engine = new DeliveryEngine({
-      store: store.store,
-      client,
-      target: createTarget(targetSettings({ kind: "dmf-package" })),
-      clock: time.clock,
-      sleep: time.sleep,
-    });
+    const { engine, client } = packageEngine(emulator, store);
     assert.equal(await engine.runUntilSettled(["z-1", "z-2", "z-3"], 60_000), 0);
     client.close();
     for (const each of journals) assert.equal((await store.store.get(each.key))?.state, "posted");
