@@ -587,42 +587,58 @@ export class D365Client {
    * client's connections and trust. A failure is the caller's: nothing is retried here.
    */
   async putBlob(url: string, bytes: Buffer, options: WriteOptions = {}): Promise<void> {
+    await this.storage("PUT", url, options, bytes);
+  }
+
+  /** A GET of a file at a storage URL F&O handed out (an error keys file), as putBlob. */
+  async getBlob(url: string, options: WriteOptions = {}): Promise<Buffer> {
+    return this.storage("GET", url, options);
+  }
+
+  private async storage(
+    method: "GET" | "PUT",
+    url: string,
+    options: WriteOptions,
+    bytes?: Buffer,
+  ): Promise<Buffer> {
     const target = new URL(url);
     const shown = redactUrl(target);
-    const base = { method: "PUT", url: shown, requestId: randomUUID() };
+    const base = { method, url: shown, requestId: randomUUID() };
     if (options.mayStillSend !== undefined && !options.mayStillSend())
       throw new D365Error(
         "DELIVERY_LEASE_EXPIRED",
-        `PUT ${shown} was not sent: the lease may have run out.`,
+        `${method} ${shown} was not sent: the lease may have run out.`,
         base,
       );
     let response: HttpResponse;
     try {
       response = await this.transport.send({
-        method: "PUT",
+        method,
         url: target,
         headers: {
-          "x-ms-blob-type": "BlockBlob",
           "x-ms-version": "2020-10-02",
           "x-ms-date": new Date(this.clock.now()).toUTCString(),
-          "content-type": "application/octet-stream",
+          ...(bytes === undefined
+            ? {}
+            : { "x-ms-blob-type": "BlockBlob", "content-type": "application/octet-stream" }),
         },
-        body: bytes,
+        ...(bytes === undefined ? {} : { body: bytes }),
         timeoutMs: this.timeoutMs,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
     } catch (error) {
       if (!(error instanceof TransportFailure)) throw error;
-      throw new D365Error("D365_UNREACHABLE", `PUT ${shown} failed: ${error.message}.`, base, {
+      throw new D365Error("D365_UNREACHABLE", `${method} ${shown} failed: ${error.message}.`, base, {
         cause: error,
       });
     }
     if (response.status !== 201 && response.status !== 200)
       throw new D365Error(
         response.status === 403 ? "D365_FORBIDDEN" : "D365_UNREACHABLE",
-        `PUT ${shown} was refused by the storage service (${response.status}).`,
+        `${method} ${shown} was refused by the storage service (${response.status}).`,
         { ...base, status: response.status },
       );
+    return response.body;
   }
 
   static json(response: D365Response): PlainJson | undefined {

@@ -246,6 +246,13 @@ export class PackageDelivery {
     );
     const lines = await target.linesOfMany(this.entities, company, numbers);
     const errors = status === "Succeeded" ? [] : await this.api.errors(executionId);
+    // Which journals F&O names as failed in its error keys file (when it can give it).
+    const failed =
+      status === "Succeeded"
+        ? new Set<string>()
+        : await this.api
+            .failedBatches(executionId, this.path?.pollDelaysMs ?? DEFAULT_POLL_DELAYS_MS, this.options.sleep)
+            .catch(() => undefined);
     const now = this.options.clock.now();
     const records: Settlement[] = [];
     for (const item of items) {
@@ -265,7 +272,11 @@ export class PackageDelivery {
       }
       const journal = mine[0];
       if (journal === undefined) {
-        const why = messagesFor(errors, placeholderFor(executionId, item.key));
+        const placeholder = placeholderFor(executionId, item.key);
+        const listed = failed?.has(placeholder)
+          ? ` (F&O's error keys file lists its records, batch ${placeholder})`
+          : "";
+        const why = messagesFor(errors, placeholder) + listed;
         records.push({
           item,
           changes: {

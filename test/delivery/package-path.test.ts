@@ -117,6 +117,11 @@ describe("the package path", () => {
     assert.equal(bad?.state, "dead");
     assert.equal(bad?.lastErrorCode, "PACKAGE_IMPORT_FAILED");
     assert.match(bad?.lastError ?? "", /PartiallySucceeded.*999999/);
+    assert.match(
+      bad?.lastError ?? "",
+      /error keys file lists its records/,
+      "the error keys file names it too",
+    );
     const trail = await store.store.events("p-1");
     assert.ok(
       trail.some((event) => typeof event.detail.executionId === "string"),

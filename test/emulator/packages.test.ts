@@ -18,7 +18,7 @@ import {
   placeholderFor,
   utf16,
 } from "../../src/d365/dmf/package.js";
-import { parseExecutionErrors } from "../../src/d365/dmf/package-api.js";
+import { parseErrorKeys, parseExecutionErrors } from "../../src/d365/dmf/package-api.js";
 import { createTarget, targetSettings } from "../../src/d365/targets/index.js";
 import { call, useEmulator } from "../helpers/emulator.js";
 
@@ -173,6 +173,18 @@ describe("the emulator's package API", () => {
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.recordId, placeholderFor("e1", "bad"));
     assert.match(errors[0]?.message ?? "", /999999/);
+    // The error keys file: asked for, empty while F&O writes it, then a URL of the failed records' keys.
+    const entity = { executionId: "e1", entityName: "General journal" };
+    assert.equal((await action("GenerateImportTargetErrorKeysFile", entity)).json().value, true);
+    assert.equal((await action("GetImportTargetErrorKeysFileUrl", entity)).json().value, "");
+    const keysUrl = (await action("GetImportTargetErrorKeysFileUrl", entity)).json().value as string;
+    const keys = await call(env.emulator, "GET", keysUrl);
+    assert.equal(keys.status, 200);
+    assert.deepEqual(
+      [...parseErrorKeys(keys.body)],
+      [placeholderFor("e1", "bad")],
+      "the refused journal's records, by its batch number",
+    );
     const journals = await env.emulator.admin.journals();
     const mine = journals.filter((header) => String(header.Description).startsWith("lb:ok"));
     assert.equal(mine.length, 1);

@@ -3,10 +3,13 @@
  * `DataManagementDefinitionGroups`, each a POST with a JSON body whose answer's `value` is a string
  * (sometimes JSON inside a string), plus the PUT of the package to the write URL F&O hands out.
  */
+
+import type { Sleep } from "../../common/time.js";
 import { BridgeError } from "../../core/errors/bridge-error.js";
 import type { D365Client, WriteOptions } from "../client.js";
 import { D365Client as Client } from "../client.js";
 import { D365Error } from "../errors.js";
+import { ENTITY_LABEL } from "./package.js";
 
 const ACTIONS = "/data/DataManagementDefinitionGroups/Microsoft.Dynamics.DataEntities.";
 
@@ -126,6 +129,38 @@ export class PackageApi {
   }
 
   /**
+   * The batch numbers of the records that did not reach the target (the error keys file):
+   * GenerateImportTargetErrorKeysFile says whether there are any; its URL is empty while F&O writes
+   * the file, so it is asked for again after each of `delays`.
+   */
+  async failedBatches(executionId: string, delays: readonly number[], sleep: Sleep): Promise<Set<string>> {
+    const entityName = ENTITY_LABEL;
+    const exists = await this.action(
+      "GenerateImportTargetErrorKeysFile",
+      { executionId, entityName },
+      { readOnly: true },
+    );
+    if (exists !== true) return new Set();
+    for (const delay of [0, ...delays]) {
+      if (delay > 0) await sleep(delay);
+      const url = await this.action(
+        "GetImportTargetErrorKeysFileUrl",
+        { executionId, entityName },
+        { readOnly: true },
+      );
+      if (typeof url === "string" && url !== "") {
+        const bytes = await this.client.getBlob(url);
+        const text =
+          bytes[0] === 0xff && bytes[1] === 0xfe
+            ? bytes.subarray(2).toString("utf16le")
+            : bytes.toString("utf8");
+        return parseErrorKeys(text);
+      }
+    }
+    return new Set();
+  }
+
+  /**
    * The execution's errors. F&O gives a JSON list inside a string whose messages may carry
    * unescaped quotes and line breaks: a string that does not parse is read record by record.
    */
@@ -133,6 +168,12 @@ export class PackageApi {
     const value = await this.action("GetExecutionErrors", { executionId }, { readOnly: true });
     return parseExecutionErrors(value);
   }
+}
+
+/** The error keys file's first column: the placeholder batch numbers with records that failed. */
+export function parseErrorKeys(text: string): Set<string> {
+  const [, ...rows] = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  return new Set(rows.map((row) => row.split(",")[0]?.trim() ?? "").filter((batch) => batch !== ""));
 }
 
 function errorText(error: D365Error): string {

@@ -40,10 +40,13 @@ export const DEFAULT_MAX_WAIT_MS = 30 * 60_000;
 /** Lines of a package by default: imports go one at a time, so a package is worth filling. */
 export const DEFAULT_PACKAGE_LINES = 10_000;
 /**
- * Where `auto` switches to packages. bench:bulk's crossover under its models (docs/benchmarks.md):
- * below it, a package's fixed cost (upload, the import's start, polling) outweighs what it saves.
+ * Where `auto` switches to packages: bench:bulk's crossover (docs/benchmarks.md#bulk-odata-against-data-packages--npm-run-benchbulk)
+ * with OData at 100 ms a request + 20 ms an operation and imports that start after 5 s and run
+ * 5,000 rows/s: 636 journals of 4 lines. (With OData at 2 ms an operation — the emulator's default
+ * model, far faster than Microsoft's guidance for OData — the crossover is 11,271 journals, more
+ * than one package holds: packages never pay.)
  */
-export const DEFAULT_AUTO_THRESHOLD = 200;
+export const DEFAULT_AUTO_THRESHOLD = 640;
 
 /** What the protocol needs to send a group of journals as a package. */
 export interface PackagePath {

@@ -44,7 +44,14 @@ export interface ExecutionRecord {
   readonly endsAt: number;
   readonly records: number;
   /** Set once the import is applied. */
-  outcome?: { status: Status; errors: Array<{ RecordId: string; Field: string; ErrorMessage: string }> };
+  outcome?: {
+    status: Status;
+    errors: Array<{ RecordId: string; Field: string; ErrorMessage: string }>;
+    /** The keys (batch number, line number) of the records that did not reach the target. */
+    failedKeys: Array<[string, string]>;
+  };
+  /** The error keys file: asked for (polls before it is ready), then its blob's name. */
+  errorKeys?: { pollsLeft: number; blob?: string };
 }
 
 interface Blob {
@@ -154,9 +161,46 @@ export class PackageService {
         const execution = this.executions.get(value("executionId"));
         return answer(JSON.stringify(execution?.outcome?.errors ?? []));
       }
+      case "GenerateImportTargetErrorKeysFile": {
+        // Edm.Boolean: whether any record failed; the file is ready a poll later (F&O generates it).
+        const execution = this.executions.get(value("executionId"));
+        const failed =
+          (execution?.outcome?.failedKeys.length ?? 0) > 0 && value("entityName") === GENERAL_JOURNAL;
+        if (execution !== undefined && failed) execution.errorKeys = { pollsLeft: 1 };
+        return json(200, { "@odata.context": `${request.origin}/data/$metadata#Edm.Boolean`, value: failed });
+      }
+      case "GetImportTargetErrorKeysFileUrl": {
+        const execution = this.executions.get(value("executionId"));
+        const keys = execution?.errorKeys;
+        if (execution === undefined || keys === undefined) return answer("");
+        if (keys.pollsLeft > 0) {
+          keys.pollsLeft--;
+          return answer("");
+        }
+        keys.blob ??= this.keysFile(execution);
+        const slot = this.blobs.get(keys.blob) as Blob;
+        return answer(
+          `${request.origin}${BLOB_PATH}${encodeURIComponent(keys.blob)}?sv=2020-10-02&sr=b&sp=r&sig=${slot.sig}`,
+        );
+      }
       default:
         return FnoErrors.notSupported(`The package API action ${action}`);
     }
+  }
+
+  /**
+   * The error keys file as a blob: the entity's key fields of each record that did not reach the
+   * target, one per line under a header (a CSV; F&O's exact layout is not documented).
+   */
+  private keysFile(execution: ExecutionRecord): string {
+    const name = `${execution.id}-${GENERAL_JOURNAL}-ErrorKeys.csv`;
+    const rows = (execution.outcome?.failedKeys ?? []).map(([batch, line]) => `${batch},${line}`);
+    this.blobs.set(name, {
+      sig: randomBytes(24).toString("base64url"),
+      expiresAt: Date.now() + WRITE_URL_MS,
+      bytes: Buffer.from(["JOURNALBATCHNUMBER,LINENUMBER", ...rows, ""].join("\r\n"), "utf8"),
+    });
+    return name;
   }
 
   statusOf(execution: ExecutionRecord): Status {
@@ -308,6 +352,7 @@ export class PackageService {
    */
   private apply(execution: ExecutionRecord, principal: Principal, rows: readonly Row[], failAfter?: number) {
     const errors: Array<{ RecordId: string; Field: string; ErrorMessage: string }> = [];
+    const failedKeys: Array<[string, string]> = [];
     const groups = new Map<string, Row[]>();
     for (const row of rows) {
       const batch = String(row.JOURNALBATCHNUMBER ?? "");
@@ -328,6 +373,7 @@ export class PackageService {
       if (failure === undefined) created++;
       else {
         tx.rollback();
+        for (const line of lines) failedKeys.push([batch, String(line.LINENUMBER ?? "")]);
         errors.push({
           RecordId: batch,
           Field: failure.field,
@@ -343,7 +389,7 @@ export class PackageService {
           : created > 0
             ? "PartiallySucceeded"
             : "Failed";
-    execution.outcome = { status, errors };
+    execution.outcome = { status, errors, failedKeys };
   }
 
   private importJournal(
