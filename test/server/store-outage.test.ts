@@ -45,6 +45,14 @@ async function pgStore(name: string) {
     url,
     schema,
     admin,
+    /** How many connections the bridge under test holds now. */
+    async connections(): Promise<number> {
+      const rows = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+        [application],
+      );
+      return Number(rows.rows[0]?.n ?? 0);
+    },
     /** Terminates every connection of the bridge under test; returns how many. */
     async terminate(): Promise<number> {
       const rows = await admin.query(
@@ -72,6 +80,10 @@ async function blips(
   over: () => boolean = () => false,
 ) {
   let terminated = 0;
+  // The looks start once the bridge holds a connection: a child process takes seconds to start
+  // (compiling its sources), and looks spent before that would leave the blips to chance.
+  for (let wait = 0; wait < 600 && !over() && (await store.connections()) === 0; wait++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   for (let look = 0; terminated < times && look < times * 10 && !over(); look++) {
     await new Promise((resolve) => setTimeout(resolve, everyMs));
     terminated += await store.terminate();
