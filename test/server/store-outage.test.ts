@@ -80,8 +80,8 @@ async function blips(
   over: () => boolean = () => false,
 ) {
   let terminated = 0;
-  // The looks start once the bridge holds a connection: a child process takes seconds to start
-  // (compiling its sources), and looks spent before that would leave the blips to chance.
+  // The looks start once the bridge holds a connection: a command loads (and here compiles) its
+  // modules before it connects, and looks spent before that would leave the blips to chance.
   for (let wait = 0; wait < 600 && !over() && (await store.connections()) === 0; wait++)
     await new Promise((resolve) => setTimeout(resolve, 50));
   for (let look = 0; terminated < times && look < times * 10 && !over(); look++) {
