@@ -4,7 +4,7 @@
  * while one commits queue up and are committed together (sqlite.ts's group commit).
  */
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { isBridgeError } from "../core/errors/bridge-error.js";
+import { toWire } from "../core/errors/wire.js";
 import { ApiStore } from "../server/api-store.js";
 import { openStore } from "./open.js";
 import type { SqlOutboxStore } from "./sql.js";
@@ -27,20 +27,13 @@ let store: OutboxStore;
  * connection: on the main thread their fsync'd writes stopped the API for their duration.
  */
 let api: ApiStore;
+// Errors cross the thread boundary as data (toWire): the class and the stable code survive.
 try {
   store = await openStore((workerData as { location: string }).location);
   api = new ApiStore((store as SqlOutboxStore).database);
   port.postMessage({ id: 0, ok: true, value: null });
 } catch (error) {
-  port.postMessage({ id: 0, ok: false, error: describe(error) });
-}
-
-/** Errors cross the thread boundary as data: the stable code survives, the class is rebuilt there. */
-function describe(error: unknown) {
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    ...(isBridgeError(error) ? { code: error.code, retryable: error.retryable } : {}),
-  };
+  port.postMessage({ id: 0, ok: false, error: toWire(error) });
 }
 
 /**
@@ -65,7 +58,7 @@ function serve(endpoint: Pick<MessagePort, "on" | "postMessage">, lane: "foregro
     const run = () => method.apply(owner, call.args);
     (lane === "background" ? inBackground(run) : run()).then(
       (value) => endpoint.postMessage({ id: call.id, ok: true, value }),
-      (error: unknown) => endpoint.postMessage({ id: call.id, ok: false, error: describe(error) }),
+      (error: unknown) => endpoint.postMessage({ id: call.id, ok: false, error: toWire(error) }),
     );
   });
 }

@@ -8,7 +8,7 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { startModuleThread } from "../common/threads.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
-import type { ErrorCode } from "../core/errors/codes.js";
+import { fromWire, type WireError } from "../core/errors/wire.js";
 import type { ApiStore } from "../server/api-store.js";
 import type { OutboxStore } from "./store.js";
 
@@ -16,17 +16,7 @@ interface Reply {
   readonly id: number;
   readonly ok: boolean;
   readonly value?: unknown;
-  readonly error?: { message: string; code?: ErrorCode; retryable?: "yes" | "no" | "unknown" };
-}
-
-function rebuild(error: NonNullable<Reply["error"]>): Error {
-  if (error.code === undefined) return new Error(error.message);
-  const rebuilt = new BridgeError(error.code, error.message, {
-    ...(error.retryable === undefined ? {} : { retryable: error.retryable }),
-  });
-  // The message came complete (with its fix) from the thread; do not append the fix twice.
-  rebuilt.message = error.message;
-  return rebuilt;
+  readonly error?: WireError;
 }
 
 /** The store on its thread, and a way to give other threads (the delivery engine's) a line to it. */
@@ -65,7 +55,7 @@ class StoreLine {
       if (pending === undefined) return;
       this.waiting.delete(reply.id);
       if (reply.ok) pending.resolve(reply.value);
-      else pending.reject(rebuild(reply.error ?? { message: "the store thread failed" }));
+      else pending.reject(fromWire(reply.error ?? { name: "Error", message: "the store thread failed" }));
     });
   }
 

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { isBridgeError } from "../../src/core/errors/bridge-error.js";
+import { BridgeError, InputError, isBridgeError, UsageError } from "../../src/core/errors/bridge-error.js";
+import { fromWire, toWire } from "../../src/core/errors/wire.js";
 import { openStore } from "../../src/outbox/open.js";
 import { openThreadedStore, storeOverPort } from "../../src/outbox/threaded.js";
 
@@ -37,7 +38,8 @@ describe("the SQLite outbox on its own thread", () => {
     assert.equal((await store.enqueue(journal("t1"), T0)).outcome, "created");
     assert.equal((await store.enqueue(journal("t1"), T0)).outcome, "duplicate");
     const conflict = await store.enqueue(journal("t1", "b".repeat(64)), T0).catch((error: unknown) => error);
-    assert.ok(isBridgeError(conflict), "the error crosses the thread as a BridgeError");
+    assert.ok(conflict instanceof BridgeError, "the error crosses the thread as a BridgeError");
+    assert.ok(isBridgeError(conflict));
     assert.equal(conflict.code, "OUTBOX_CONFLICT");
     assert.equal(
       (conflict.message.match(/Give the changed journal a new key/g) ?? []).length,
@@ -69,5 +71,28 @@ describe("the SQLite outbox on its own thread", () => {
     const direct = await openStore(path);
     assert.equal((await direct.get("t1"))?.leaseUntil, T0 + 120_000, "everything was committed to the file");
     await direct.close();
+  });
+});
+
+describe("errors across a thread boundary", () => {
+  it("come back as their own class, with code, retryability and the message once", () => {
+    const cases = [
+      new BridgeError("OUTBOX_CONFLICT", "Journal k is stored with other content."),
+      new UsageError("USAGE", "No such command."),
+      new InputError("FILE_UNREADABLE", "a.csv cannot be read."),
+      new BridgeError("DELIVERY_INTERRUPTED", "The store went away.", { retryable: "no" }),
+    ];
+    for (const error of cases) {
+      // Through structured cloning, as postMessage carries it.
+      const rebuilt = fromWire(structuredClone(toWire(error)));
+      assert.equal(rebuilt.constructor, error.constructor, error.name);
+      assert.equal(rebuilt.message, error.message);
+      assert.ok(isBridgeError(rebuilt));
+      assert.equal(rebuilt.code, error.code);
+      assert.equal(rebuilt.retryable, error.retryable);
+    }
+    const plain = fromWire(structuredClone(toWire(new TypeError("boom"))));
+    assert.equal(plain.name, "TypeError");
+    assert.equal(plain.message, "boom");
   });
 });
