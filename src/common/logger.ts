@@ -1,6 +1,7 @@
 /** The process's structured log: JSON lines on stderr, only errors unless LOG_LEVEL asks for more. */
 import pino, { type Logger } from "pino";
 import { DEFAULTS } from "../config/defaults.js";
+import { ENVIRONMENT } from "../config/schema.js";
 import { traceIds } from "../telemetry/tracing.js";
 
 export function processLogger(env: Readonly<Record<string, string | undefined>>): Logger {
@@ -13,6 +14,6 @@ export function processLogger(env: Readonly<Record<string, string | undefined>>)
 }
 
 function levelOf(value: string | undefined): string {
-  const level = value?.trim() ?? "";
-  return level in pino.levels.values || level === "silent" ? level : DEFAULTS.logLevel;
+  const checked = ENVIRONMENT.LOG_LEVEL.schema.safeParse(value ?? "");
+  return checked.success ? checked.data : DEFAULTS.logLevel;
 }

@@ -15,6 +15,7 @@
  * that may hold it is running (DESIGN.md §6, docs/package-path.md).
  */
 import { randomUUID } from "node:crypto";
+import { groupBy } from "../common/collections.js";
 import type { Clock, Sleep } from "../common/time.js";
 import { BridgeError } from "../core/errors/bridge-error.js";
 import type { D365Client, WriteOptions } from "../d365/client.js";
@@ -90,12 +91,7 @@ export class PackageDelivery {
     items: readonly Work[],
     guard: (group: readonly Work[], step: () => Promise<void>) => Promise<void>,
   ) {
-    const companies = new Map<string, Work[]>();
-    for (const item of items) {
-      const list = companies.get(item.journal.company) ?? [];
-      list.push(item);
-      companies.set(item.journal.company, list);
-    }
+    const companies = groupBy(items, (item) => item.journal.company);
     for (const [company, group] of companies) await guard(group, () => this.importGroup(company, group));
   }
 
@@ -154,19 +150,12 @@ export class PackageDelivery {
     guard: (group: readonly Work[], step: () => Promise<void>) => Promise<void>,
   ): Promise<Set<Work>> {
     const handled = new Set<Work>();
-    const executions = new Map<string, Work[]>();
-    for (const item of items) {
-      const id = item.claim.executionId as string;
-      executions.set(id, [...(executions.get(id) ?? []), item]);
-    }
+    const executions = groupBy(items, (item) => item.claim.executionId as string);
     for (const [executionId, group] of executions) {
       await guard(group, async () => {
         const status = await this.waitFor(executionId);
         if (status === "not-found") return;
-        const companies = new Map<string, Work[]>();
-        for (const item of group)
-          companies.set(item.journal.company, [...(companies.get(item.journal.company) ?? []), item]);
-        for (const [company, journals] of companies) {
+        for (const [company, journals] of groupBy(group, (item) => item.journal.company)) {
           for (const item of journals) handled.add(item);
           await this.settleImport(executionId, status, company, journals);
         }

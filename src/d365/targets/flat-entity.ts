@@ -58,6 +58,33 @@ export interface FlatEntityFieldMap {
   readonly dimensions?: string;
 }
 
+/** The map's field names, for the config file's schema (the compiler holds them to the interface). */
+export const FLAT_FIELD_NAMES = [
+  "company",
+  "journalBatchNumber",
+  "journalName",
+  "accountType",
+  "account",
+  "currency",
+  "debit",
+  "credit",
+  "transDate",
+  "voucher",
+  "text",
+  "marker",
+  "offsetAccountType",
+  "offsetAccount",
+  "exchangeRate",
+  "dimensions",
+] as const satisfies readonly (keyof FlatEntityFieldMap)[];
+/** True only while every field of the map is named above: a field added to the interface alone fails to compile. */
+export const EVERY_FLAT_FIELD_NAMED: Exclude<
+  keyof FlatEntityFieldMap,
+  (typeof FLAT_FIELD_NAMES)[number]
+> extends never
+  ? true
+  : never = true;
+
 export interface FlatEntitySettings {
   readonly kind: "flat-entity";
   readonly entitySet: string;

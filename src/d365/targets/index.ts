@@ -16,7 +16,12 @@ import {
   type DmfPackageSettings,
   DmfPackageTarget,
 } from "./dmf-package.js";
-import { type FlatEntitySettings, FlatEntityTarget, REPORT_FLAT_ENTITY } from "./flat-entity.js";
+import {
+  FLAT_FIELD_NAMES,
+  type FlatEntitySettings,
+  FlatEntityTarget,
+  REPORT_FLAT_ENTITY,
+} from "./flat-entity.js";
 import { type LedgerJournalSettings, LedgerJournalTarget } from "./ledger-journal.js";
 import type { JournalTarget } from "./target.js";
 
@@ -29,24 +34,6 @@ const count = z.number({ error: "must be a whole number of at least 1" }).int().
 });
 /** A property name of an OData entity. */
 const property = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be a property name" });
-const FLAT_FIELDS = [
-  "company",
-  "journalBatchNumber",
-  "journalName",
-  "accountType",
-  "account",
-  "currency",
-  "debit",
-  "credit",
-  "transDate",
-  "voucher",
-  "text",
-  "marker",
-  "offsetAccountType",
-  "offsetAccount",
-  "exchangeRate",
-  "dimensions",
-] as const;
 
 const packageSettings = {
   definitionGroup: z.string().min(1, { error: "must be the name of a data project" }).optional(),
@@ -99,7 +86,7 @@ const TARGETS: Record<string, TargetKind> = {
       kind: z.literal("flat-entity"),
       entitySet: z.string().min(1, { error: "must be an entity set name" }).optional(),
       fields: z
-        .strictObject(Object.fromEntries(FLAT_FIELDS.map((name) => [name, property.optional()])))
+        .strictObject(Object.fromEntries(FLAT_FIELD_NAMES.map((name) => [name, property.optional()])))
         .optional(),
       dimensionFormat: names.optional(),
       accountTypes: z.array(choice(ACCOUNT_TYPES)).optional(),

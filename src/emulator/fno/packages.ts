@@ -13,6 +13,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import Big from "big.js";
+import { groupBy } from "../../common/collections.js";
 import { CsvTokenizer } from "../../common/csv-tokenizer.js";
 import { readZip } from "../../common/zip.js";
 import type { EmulatorContext } from "../context.js";
@@ -353,11 +354,7 @@ export class PackageService {
   private apply(execution: ExecutionRecord, principal: Principal, rows: readonly Row[], failAfter?: number) {
     const errors: Array<{ RecordId: string; Field: string; ErrorMessage: string }> = [];
     const failedKeys: Array<[string, string]> = [];
-    const groups = new Map<string, Row[]>();
-    for (const row of rows) {
-      const batch = String(row.JOURNALBATCHNUMBER ?? "");
-      groups.set(batch, [...(groups.get(batch) ?? []), row]);
-    }
+    const groups = groupBy(rows, (row) => String(row.JOURNALBATCHNUMBER ?? ""));
     const company = execution.company;
     const asUser: Principal = { ...principal, user: { ...principal.user, defaultCompany: company } };
     let created = 0;

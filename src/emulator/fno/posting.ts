@@ -6,6 +6,7 @@
  * final voucher numbers and marks the journal posted — all or nothing.
  */
 import Big from "big.js";
+import { groupBy } from "../../common/collections.js";
 import type { EmulatorContext } from "../context.js";
 import type { Row } from "../state/model.js";
 import { isDecimal, type Transaction } from "../state/store.js";
@@ -74,11 +75,7 @@ export class PostingService {
       };
     }
     const problems: InfologLine[] = [];
-    const vouchers = new Map<string, Row[]>();
-    for (const line of lines) {
-      const key = String(line.Voucher);
-      vouchers.set(key, [...(vouchers.get(key) ?? []), line]);
-    }
+    const vouchers = groupBy(lines, (line) => String(line.Voucher));
     const periods = state.data.fiscalPeriods[company] ?? [];
     const checkedDates = new Set<string>();
     const checkedAccounts = new Set<string>();
